@@ -1,0 +1,75 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Config } from '../config/config-types.js';
+import { redactConfig } from '../config/redact-config.js';
+import type { Logger } from '../observability/logger.js';
+import type { ReloadResult } from '../reload/reloader.js';
+import type { TargetState } from '../upstreams/target-state.js';
+import type { Metrics } from './metrics.js';
+
+/** What the admin API reads from and triggers in the gateway. */
+export interface AdminBackend {
+  readonly metrics: Metrics;
+  config(): Config;
+  targets(): readonly TargetState[];
+  reload(): Promise<ReloadResult>;
+  /** Refreshes gauges that are read from other components (certificate expiry). */
+  beforeMetrics?(): void;
+}
+
+/** Host headers a loopback admin API answers to; others are refused to defeat DNS rebinding. */
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
+
+/**
+ * The admin listener: /healthz, /metrics, /reload, /config, /upstreams. It binds only to the
+ * loopback address validated in the config and carries none of the public security headers.
+ */
+export function createAdminServer(backend: AdminBackend, log: Logger): Server {
+  return createServer((req, res) => {
+    handle(backend, req, res).catch((err: unknown) => {
+      log.error({ event: 'admin_error', err }, 'admin request failed');
+      if (!res.headersSent) send(res, 500, 'internal error\n');
+    });
+  });
+}
+
+async function handle(backend: AdminBackend, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!LOOPBACK_HOST.test(req.headers.host ?? '')) return send(res, 403, 'forbidden\n');
+  const path = (req.url ?? '/').split('?')[0];
+  const method = req.method ?? 'GET';
+  switch (`${method} ${path}`) {
+    case 'GET /healthz':
+    case 'HEAD /healthz':
+      return send(res, 200, 'ok\n');
+    case 'GET /metrics':
+      backend.beforeMetrics?.();
+      return send(res, 200, await backend.metrics.registry.metrics(), backend.metrics.registry.contentType);
+    case 'POST /reload': {
+      const result = await backend.reload();
+      if (result.ok) return sendJson(res, 200, { result: 'ok', version: result.version, unchanged: result.unchanged });
+      return send(res, 400, `${result.message}\n`);
+    }
+    case 'GET /config':
+      return sendJson(res, 200, redactConfig(backend.config()));
+    case 'GET /upstreams':
+      return sendJson(res, 200, upstreamsView(backend.targets()));
+    default:
+      return send(res, 404, 'not found\n');
+  }
+}
+
+function upstreamsView(targets: readonly TargetState[]): Record<string, { targets: { url: string; healthy: boolean; inFlight: number }[] }> {
+  const view: Record<string, { targets: { url: string; healthy: boolean; inFlight: number }[] }> = {};
+  for (const t of targets) {
+    (view[t.upstream] ??= { targets: [] }).targets.push({ url: t.url, healthy: t.healthy, inFlight: t.inFlight });
+  }
+  return view;
+}
+
+function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, `${JSON.stringify(value, null, 2)}\n`, 'application/json');
+}

@@ -1,0 +1,27 @@
+import { Gateway } from '../gateway.js';
+
+/**
+ * `portico start`: runs the gateway in the foreground. SIGHUP reloads; SIGTERM/SIGINT drain
+ * in-flight requests (up to 10 s) and exit 0. A second signal exits at once.
+ */
+export async function runStart(file: string): Promise<number> {
+  const gateway = await Gateway.start({ configFile: file });
+  process.on('SIGHUP', () => void gateway.reload('sighup'));
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      gateway.log.info({ event: 'shutdown', signal }, 'draining');
+      gateway.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          gateway.log.error({ event: 'shutdown', err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}

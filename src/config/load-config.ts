@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import type { Config } from './config-types.js';
+import { normalizeConfig } from './normalize-config.js';
+import { SourceMap } from './source-map.js';
+import { validateSchema } from './validate-schema.js';
+
+/** The config plus the text it came from, so a reload can skip an unchanged file. */
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly source: string;
+}
+
+/**
+ * Reads, parses, validates and normalises a routes.yaml. Every problem found is reported at
+ * once as a ConfigError whose issues carry FILE:LINE:COL positions in the user's file.
+ */
+export async function loadConfig(file: string): Promise<LoadedConfig> {
+  let source: string;
+  try {
+    source = await readFile(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ConfigError([{ file, line: 1, col: 1, message: `cannot read config file (${reason})`, path: [] }]);
+  }
+  return { config: parseConfig(file, source), source };
+}
+
+/** Parses config text already in memory (the `file` name is used for positions and relative paths). */
+export function parseConfig(file: string, source: string): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { merge: true, lineCounter, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return { file, line, col, message: `YAML: ${e.message.split('\n')[0]}`, path: [] };
+      }),
+    );
+  }
+  const sourceMap = new SourceMap(doc, lineCounter);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    throw new ConfigError([{ file, line: 1, col: 1, message: `YAML: ${(err as Error).message}`, path: [] }]);
+  }
+  if (raw === null || raw === undefined) raw = {};
+  const checked = validateSchema(raw);
+  if (!checked.ok) {
+    throw new ConfigError(
+      checked.issues.map((i): ConfigIssue => ({ file, ...sourceMap.locate(i.path, i.target), message: i.message, path: i.path })),
+    );
+  }
+  const result = normalizeConfig(file, checked.value);
+  if (result.issues.length > 0) {
+    throw new ConfigError(
+      result.issues.map((i): ConfigIssue => ({ file, ...sourceMap.locate(i.path, i.target), message: i.message, path: i.path })),
+    );
+  }
+  return result.config;
+}

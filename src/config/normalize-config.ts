@@ -1,0 +1,305 @@
+import { accessSync, constants } from 'node:fs';
+import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { resolveAcmeDirectory } from '../tls/acme-directory.js';
+import type {
+  Config,
+  HostConfig,
+  ListenAddress,
+  RateLimitConfig,
+  RouteAction,
+  RouteConfig,
+  TlsConfig,
+  TlsMode,
+  UpstreamConfig,
+} from './config-types.js';
+import { parseTarget } from './parse-target.js';
+import type { RawHost, RawRateLimit, RawRoute, RawUpstream, RoutesFile } from './schema.js';
+import { parseDuration, parseRate, parseSize } from './units.js';
+
+/** A semantic problem, located by JSON path; load-config turns it into FILE:LINE:COL. */
+export interface SemanticIssue {
+  readonly path: readonly string[];
+  readonly target: 'key' | 'value';
+  readonly message: string;
+}
+
+const DEFAULT_CONNECT_MS = 5_000;
+const DEFAULT_RESPONSE_MS = 60_000;
+const HOSTNAME_RE = /^(\*|(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*)$/;
+
+/**
+ * Checks what the schema cannot (references, duplicates, ACME rules, readable files) and, in the
+ * same pass, resolves units, defaults and paths into a `Config`. One pass keeps the two in step:
+ * every value the runtime reads has been checked exactly where it was converted.
+ */
+export function normalizeConfig(file: string, raw: RoutesFile): { config: Config; issues: SemanticIssue[] } {
+  const issues: SemanticIssue[] = [];
+  const baseDir = dirname(resolve(file));
+  const issue = (path: readonly string[], message: string, target: 'key' | 'value' = 'value') =>
+    issues.push({ path, target, message });
+
+  const listen = {
+    http: listenAddress(raw.listen?.http ?? 80, ['listen', 'http'], issue),
+    https: listenAddress(raw.listen?.https ?? 443, ['listen', 'https'], issue),
+  };
+  let admin: ListenAddress | undefined;
+  if (raw.admin !== undefined) {
+    admin = listenAddress(raw.admin, ['admin'], issue, '127.0.0.1');
+    if (admin.host !== undefined && !isLoopback(admin.host)) {
+      issue(['admin'], `admin must listen on a loopback address (127.0.0.1, ::1 or localhost), not "${admin.host}"`);
+    }
+  }
+
+  const tls = normalizeTls(raw, baseDir, issue);
+  const trustedProxies = (raw.trustedProxies ?? []).map((cidr, i) => {
+    if (!isCidr(cidr)) issue(['trustedProxies', String(i)], `invalid address or CIDR "${cidr}"`);
+    return cidr;
+  });
+
+  const upstreams = new Map<string, UpstreamConfig>();
+  for (const [name, up] of Object.entries(raw.upstreams ?? {})) {
+    upstreams.set(name, normalizeUpstream(name, up, ['upstreams', name], issue));
+  }
+
+  const seenNames = new Map<string, string>();
+  const hosts: HostConfig[] = [];
+  for (const [rawName, host] of Object.entries(raw.hosts)) {
+    const path = ['hosts', rawName];
+    const name = checkHostName(rawName, path, 'key', seenNames, issue);
+    const aliases = (host.aliases ?? []).map((a, i) => checkHostName(a, [...path, 'aliases', String(i)], 'value', seenNames, issue));
+    hosts.push(normalizeHost(name, aliases, host, path, { baseDir, tls, upstreams, issue }));
+  }
+
+  const config: Config = {
+    file,
+    listen,
+    admin,
+    tls,
+    redis: raw.redis ? { url: raw.redis.url, prefix: raw.redis.prefix ?? 'portico:' } : undefined,
+    trustedProxies,
+    log: { level: raw.log?.level ?? 'info', access: raw.log?.access ?? true },
+    upstreams,
+    hosts,
+  };
+  return { config, issues };
+}
+
+type Report = (path: readonly string[], message: string, target?: 'key' | 'value') => void;
+
+interface HostContext {
+  readonly baseDir: string;
+  readonly tls: TlsConfig;
+  readonly upstreams: Map<string, UpstreamConfig>;
+  readonly issue: Report;
+}
+
+function normalizeHost(name: string, aliases: string[], host: RawHost, path: string[], ctx: HostContext): HostConfig {
+  const isWildcard = name.startsWith('*');
+  let tlsMode: TlsMode;
+  const rawTls = host.tls;
+  if (rawTls === undefined) {
+    tlsMode = ctx.tls.acme && !isWildcard && !aliases.some((a) => a.startsWith('*')) ? { kind: 'acme' } : { kind: 'self-signed' };
+  } else if (typeof rawTls === 'string') {
+    tlsMode = { kind: rawTls };
+    if (rawTls === 'acme' && !ctx.tls.acme) ctx.issue([...path, 'tls'], '"tls: acme" needs a "tls.acme" section (email, directory)');
+    if (rawTls === 'acme' && (isWildcard || aliases.some((a) => a.startsWith('*')))) {
+      ctx.issue([...path, 'tls'], 'ACME HTTP-01 cannot validate wildcard names; use self-signed or { cert, key } files');
+    }
+  } else {
+    const certFile = resolve(ctx.baseDir, rawTls.cert);
+    const keyFile = resolve(ctx.baseDir, rawTls.key);
+    checkReadable(certFile, [...path, 'tls', 'cert'], ctx.issue);
+    checkReadable(keyFile, [...path, 'tls', 'key'], ctx.issue);
+    tlsMode = { kind: 'file', certFile, keyFile };
+  }
+
+  const headers: Record<string, string | null> = {};
+  for (const [h, v] of Object.entries(host.headers ?? {})) {
+    if (!isToken(h)) ctx.issue([...path, 'headers', h], `invalid header name "${h}"`, 'key');
+    else if (v !== null && /[\r\n\0]/.test(v)) ctx.issue([...path, 'headers', h], 'header value must not contain line breaks');
+    headers[h] = v;
+  }
+
+  let maxBodySize: number | undefined;
+  if (host.maxBodySize !== undefined) {
+    maxBodySize = parseSize(host.maxBodySize);
+    if (maxBodySize === undefined) ctx.issue([...path, 'maxBodySize'], `invalid size ${JSON.stringify(host.maxBodySize)}`);
+  }
+
+  const seenPaths = new Set<string>();
+  const routes = host.routes.map((r, i) => {
+    const route = normalizeRoute(r, [...path, 'routes', String(i)], ctx);
+    if (seenPaths.has(route.path)) ctx.issue([...path, 'routes', String(i), 'path'], `duplicate route path "${route.path}" on this host`);
+    seenPaths.add(route.path);
+    return route;
+  });
+
+  return {
+    name,
+    aliases,
+    tls: tlsMode,
+    headers,
+    rateLimit: host.rateLimit ? rateLimit(host.rateLimit, [...path, 'rateLimit'], ctx.issue) : undefined,
+    maxBodySize,
+    basicAuth: host.basicAuth ? { realm: host.basicAuth.realm ?? 'Restricted', users: { ...host.basicAuth.users } } : undefined,
+    noindex: host.noindex ?? false,
+    routes,
+  };
+}
+
+function normalizeRoute(r: RawRoute, path: string[], ctx: HostContext): RouteConfig {
+  const actions = (['upstream', 'respond', 'redirect'] as const).filter((k) => r[k] !== undefined);
+  if (actions.length > 1) {
+    ctx.issue([...path, actions[1]!], `route has both "${actions[0]}" and "${actions[1]}"; keep one`, 'key');
+  }
+  if (r.rewrite !== undefined && r.stripPrefix) {
+    ctx.issue([...path, 'rewrite'], '"rewrite" and "stripPrefix" exclude each other; keep one', 'key');
+  }
+  let action: RouteAction;
+  if (r.respond) {
+    action = { kind: 'respond', status: r.respond.status ?? 200, body: r.respond.body ?? '', headers: { ...(r.respond.headers ?? {}) } };
+  } else if (r.redirect) {
+    if (/[\r\n\0]/.test(r.redirect.to)) ctx.issue([...path, 'redirect', 'to'], 'redirect target must not contain line breaks');
+    action = { kind: 'redirect', to: r.redirect.to, status: r.redirect.status ?? 308 };
+  } else if (r.upstream !== undefined) {
+    action = { kind: 'proxy', upstream: resolveUpstreamRef(r.upstream, [...path, 'upstream'], ctx) };
+  } else {
+    ctx.issue(path, 'route needs one action: "upstream", "respond" or "redirect"', 'key');
+    action = { kind: 'respond', status: 404, body: '', headers: {} };
+  }
+  return {
+    path: normalizePrefix(r.path ?? '/'),
+    stripPrefix: r.stripPrefix ?? false,
+    rewrite: r.rewrite,
+    rateLimit: r.rateLimit ? rateLimit(r.rateLimit, [...path, 'rateLimit'], ctx.issue) : undefined,
+    action,
+  };
+}
+
+/** A named upstream, or inline targets turned into a synthetic upstream shared by equal lists. */
+function resolveUpstreamRef(ref: string | string[], path: string[], ctx: HostContext): string {
+  if (typeof ref === 'string' && ctx.upstreams.has(ref)) return ref;
+  const list = typeof ref === 'string' ? [ref] : ref;
+  if (typeof ref === 'string' && parseTarget(ref) === undefined) {
+    ctx.issue(path, `undefined upstream "${ref}" (not under "upstreams:" and not host:port or a URL)`);
+    return ref;
+  }
+  const name = `inline:${list.join(',')}`;
+  if (!ctx.upstreams.has(name)) {
+    ctx.upstreams.set(name, normalizeUpstream(name, { targets: list }, path, ctx.issue, typeof ref === 'string'));
+  }
+  return name;
+}
+
+function normalizeUpstream(name: string, up: RawUpstream, path: string[], issue: Report, single = false): UpstreamConfig {
+  const targets = up.targets.map((t, i) => {
+    const url = parseTarget(t);
+    if (url === undefined) issue(single ? path : [...path, 'targets', String(i)], `invalid target "${t}" (expected host:port, http://host:port or https://host:port)`);
+    return { url: url ?? 'http://invalid.invalid' };
+  });
+  const duration = (v: string | undefined, key: string[], fallback: number) => {
+    if (v === undefined) return fallback;
+    const ms = parseDuration(v);
+    if (!ms) issue([...path, ...key], `duration must be greater than zero`);
+    return ms || fallback;
+  };
+  const hc = up.healthCheck;
+  return {
+    name,
+    targets,
+    balance: up.balance ?? 'round_robin',
+    healthCheck: hc
+      ? {
+          path: hc.path ?? '/',
+          intervalMs: duration(hc.interval, ['healthCheck', 'interval'], 5_000),
+          timeoutMs: duration(hc.timeout, ['healthCheck', 'timeout'], 2_000),
+          unhealthyAfter: hc.unhealthyAfter ?? 2,
+          healthyAfter: hc.healthyAfter ?? 1,
+        }
+      : undefined,
+    connectTimeoutMs: duration(up.timeouts?.connect, ['timeouts', 'connect'], DEFAULT_CONNECT_MS),
+    responseTimeoutMs: duration(up.timeouts?.response, ['timeouts', 'response'], DEFAULT_RESPONSE_MS),
+  };
+}
+
+function normalizeTls(raw: RoutesFile, baseDir: string, issue: Report): TlsConfig {
+  const acme = raw.tls?.acme;
+  let acmeConfig: TlsConfig['acme'];
+  if (acme) {
+    const directoryUrl = resolveAcmeDirectory(acme.directory ?? 'letsencrypt');
+    if (!directoryUrl) issue(['tls', 'acme', 'directory'], 'expected letsencrypt, letsencrypt-staging or a directory URL');
+    const caFile = acme.caFile ? resolve(baseDir, acme.caFile) : undefined;
+    if (caFile) checkReadable(caFile, ['tls', 'acme', 'caFile'], issue);
+    if (!/^[^@\s]+@[^@\s]+$/.test(acme.email)) issue(['tls', 'acme', 'email'], `invalid email "${acme.email}"`);
+    acmeConfig = {
+      email: acme.email,
+      directoryUrl: directoryUrl ?? '',
+      caFile,
+      renewBeforeMs: acme.renewBefore ? parseDuration(acme.renewBefore) ?? 0 : 30 * 86_400_000,
+    };
+  }
+  return { certsDir: resolve(baseDir, raw.tls?.certs ?? './certs'), minVersion: raw.tls?.minVersion ?? 'TLSv1.2', acme: acmeConfig };
+}
+
+function rateLimit(raw: RawRateLimit, path: string[], issue: Report): RateLimitConfig {
+  const rate = parseRate(raw.rate);
+  if (!rate) issue([...path, 'rate'], `rate must be greater than zero`);
+  const burst = raw.burst ?? Math.max(1, Math.ceil(rate?.count ?? 1));
+  const key = raw.key && raw.key.startsWith('header:') ? { kind: 'header' as const, name: raw.key.slice(7) } : { kind: 'ip' as const };
+  return { ratePerSec: rate?.perSecond ?? 1, burst, key, id: `${raw.rate}:${burst}:${raw.key ?? 'ip'}` };
+}
+
+function listenAddress(v: number | string, path: string[], issue: Report, defaultHost?: string): ListenAddress {
+  if (typeof v === 'number') return { host: defaultHost, port: v };
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):([0-9]{1,5})$/.exec(v);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    if (/^[0-9]+$/.test(v) && Number(v) <= 65535) return { host: defaultHost, port: Number(v) };
+    issue(path, `invalid listen address "${v}" (expected a port or "addr:port")`);
+    return { host: defaultHost, port: 0 };
+  }
+  return { host: m[1] ?? m[2], port };
+}
+
+function checkHostName(raw: string, path: string[], target: 'key' | 'value', seen: Map<string, string>, issue: Report): string {
+  const name = raw.toLowerCase().replace(/\.$/, '');
+  if (!HOSTNAME_RE.test(name)) {
+    issue(path, `invalid host name "${raw}" (use a DNS name, "*.example.com" for one label, or "*")`, target);
+  } else if (seen.has(name)) {
+    issue(path, `duplicate host "${raw}" (already defined as ${seen.get(name)})`, target);
+  }
+  seen.set(name, `"${raw}"`);
+  return name;
+}
+
+function normalizePrefix(p: string): string {
+  const trimmed = p.replace(/\/+$/, '');
+  return trimmed === '' ? '/' : trimmed;
+}
+
+function checkReadable(file: string, path: string[], issue: Report): void {
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (err) {
+    issue(path, `cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function isCidr(v: string): boolean {
+  const [addr, bits, ...rest] = v.split('/');
+  if (rest.length > 0 || !addr) return false;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^[0-9]+$/.test(bits) && n <= (family === 4 ? 32 : 128);
+}
+
+function isToken(name: string): boolean {
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name);
+}

@@ -1,0 +1,129 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import { RoutesFileSchema, type RoutesFile } from './schema.js';
+
+/** A schema violation, before it is located in the source. */
+export interface SchemaIssue {
+  readonly path: readonly string[];
+  readonly target: 'key' | 'value';
+  readonly message: string;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validate = ajv.compile<RoutesFile>(RoutesFileSchema);
+
+/** Checks the document against the schema and turns ajv's errors into one message per mistake. */
+export function validateSchema(doc: unknown): { ok: true; value: RoutesFile } | { ok: false; issues: SchemaIssue[] } {
+  if (validate(doc)) return { ok: true, value: doc };
+  return { ok: false, issues: explain(validate.errors ?? [], doc) };
+}
+
+function explain(errors: readonly ErrorObject[], doc: unknown): SchemaIssue[] {
+  // Errors inside a failed anyOf are one per branch; keep only the branch that fits the value's
+  // type (so `tls: {cert: x, kye: y}` reports the unknown key), else one summary message.
+  const unions = errors.filter((e) => e.keyword === 'anyOf');
+  const suppressed = new Set<ErrorObject>();
+  const issues: SchemaIssue[] = [];
+  for (const u of unions) {
+    const base = u.schemaPath.slice(0, -'/anyOf'.length) + '/anyOf/';
+    const inside = errors.filter((e) => e !== u && e.schemaPath.startsWith(base));
+    inside.forEach((e) => suppressed.add(e));
+    const value = valueAt(doc, u.instancePath);
+    const branches = (u.parentSchema?.anyOf ?? []) as { type?: string }[];
+    const fitting = branches.findIndex((b) => b.type === jsonType(value) && b.type !== 'string' && b.type !== 'integer');
+    const branchErrors = fitting >= 0 ? inside.filter((e) => e.schemaPath.startsWith(`${base}${fitting}/`)) : [];
+    if (branchErrors.length > 0) issues.push(...branchErrors.map((e) => describe(e, doc)));
+    else issues.push({ path: toPath(u.instancePath), target: 'value', message: unionMessage(u, value) });
+  }
+  for (const e of errors) {
+    if (e.keyword === 'anyOf' || suppressed.has(e)) continue;
+    issues.push(describe(e, doc));
+  }
+  return dedupe(issues);
+}
+
+function describe(e: ErrorObject, doc: unknown): SchemaIssue {
+  const path = toPath(e.instancePath);
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty);
+      const known = Object.keys((e.parentSchema?.properties ?? {}) as object);
+      const hint = closest(key, known);
+      return { path: [...path, key], target: 'key', message: `unknown key "${key}"${hint ? `; did you mean "${hint}"?` : ''}` };
+    }
+    case 'required':
+      return { path, target: 'key', message: `missing required key "${String(params.missingProperty)}"` };
+    case 'pattern': {
+      const what = (e.parentSchema?.description as string | undefined) ?? `a string matching ${String(params.pattern)}`;
+      return { path, target: 'value', message: `invalid value ${JSON.stringify(valueAt(doc, e.instancePath))}: expected ${what}` };
+    }
+    case 'type':
+      return { path, target: 'value', message: `expected ${article(String(params.type))}, got ${jsonType(valueAt(doc, e.instancePath))}` };
+    default:
+      return { path, target: 'value', message: e.message ?? 'invalid value' };
+  }
+}
+
+function unionMessage(u: ErrorObject, value: unknown): string {
+  const desc = u.parentSchema?.description as string | undefined;
+  if (desc) return `invalid value ${JSON.stringify(value)}: expected ${desc}`;
+  const consts = ((u.parentSchema?.anyOf ?? []) as { const?: unknown }[]).map((b) => b.const).filter((c) => c !== undefined);
+  return `invalid value ${JSON.stringify(value)}: expected one of ${consts.map((c) => String(c)).join(' | ')}`;
+}
+
+function toPath(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function valueAt(doc: unknown, pointer: string): unknown {
+  let v = doc;
+  for (const seg of toPath(pointer)) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[seg] : undefined;
+  return v;
+}
+
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/** The known key within edit distance 2, so `upstrem:` suggests `upstream`. */
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+function dedupe(issues: SchemaIssue[]): SchemaIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.path.join('/')}|${i.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

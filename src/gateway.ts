@@ -1,0 +1,207 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdminServer } from './admin/admin-server.js';
+import { Metrics } from './admin/metrics.js';
+import type { Config, ListenAddress } from './config/config-types.js';
+import { loadConfig, type LoadedConfig } from './config/load-config.js';
+import { writeAccessLog } from './observability/access-log.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { ProxyEngine } from './proxy/proxy-engine.js';
+import { watchConfigFile } from './reload/config-watcher.js';
+import { Reloader, type ReloadResult } from './reload/reloader.js';
+import { compileRouteTable } from './routing/compile-route-table.js';
+import type { RouteTable } from './routing/route-table.js';
+import { createHttpListener, createHttpsListener } from './server/listeners.js';
+import { createRequestHandler, createUpgradeHandler, type EdgeContext } from './server/request-handler.js';
+import { createSecurityServices, type SecurityServices } from './security-services.js';
+import { createTlsServices, type TlsServices } from './tls-services.js';
+import { createRedisConnection, type RedisConnection } from './store/redis-connection.js';
+import { TargetRegistry } from './upstreams/target-registry.js';
+
+/** How to start a gateway; tests pass a logger that collects lines. */
+export interface GatewayOptions {
+  readonly configFile: string;
+  readonly log?: Logger;
+  /** Watch the config file for changes (default true). */
+  readonly watch?: boolean;
+}
+
+/** Time in-flight requests get to finish on shutdown (SPEC §3 Shutdown). */
+const DRAIN_MS = 10_000;
+
+/**
+ * The composition root: it wires listeners, the route-table slot, the reloader, TLS and the
+ * admin API, and owns their lifetimes. It is the only module that knows the whole system.
+ */
+export class Gateway {
+  /** The active route table; each request reads it once (one snapshot per request). */
+  table: RouteTable;
+  readonly log: Logger;
+  readonly metrics = new Metrics();
+  private readonly targets: TargetRegistry;
+  private readonly engine: ProxyEngine;
+  private readonly security: SecurityServices;
+  private readonly tls: TlsServices;
+  private readonly reloader: Reloader;
+  private readonly redis: RedisConnection | undefined;
+  private readonly servers: Server[] = [];
+  private httpServer: Server | undefined;
+  private httpsServer: Server | undefined;
+  private adminServer: Server | undefined;
+  private watcher: { close(): void } | undefined;
+  private version = 0;
+  private closing: Promise<void> | undefined;
+
+  private constructor(private readonly file: string, loaded: LoadedConfig, log: Logger) {
+    const config = loaded.config;
+    this.log = log;
+    this.targets = new TargetRegistry((target, healthy, reason) => {
+      this.metrics.targetUp.labels(target.upstream, target.url).set(healthy ? 1 : 0);
+      log[healthy ? 'info' : 'warn']({ event: 'health', upstream: target.upstream, target: target.url, healthy, reason }, `target ${healthy ? 'up' : 'down'}`);
+    });
+    this.engine = new ProxyEngine(log.child({ module: 'proxy' }));
+    this.redis = config.redis ? createRedisConnection(config.redis, log.child({ module: 'redis' })) : undefined;
+    this.security = createSecurityServices(this.redis, log, this.metrics);
+    this.tls = createTlsServices(config, log, this.redis);
+    this.table = this.compile(config);
+    this.reloader = new Reloader(() => loadConfig(file), (next) => this.apply(next), log.child({ module: 'reload' }), (r) => {
+      if (!r.ok || !r.unchanged) this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
+    });
+    this.reloader.markActive(loaded.source);
+  }
+
+  /** Loads the config (throws ConfigError when invalid), starts every listener, and resolves when serving. */
+  static async start(opts: GatewayOptions): Promise<Gateway> {
+    const loaded = await loadConfig(opts.configFile);
+    const log = opts.log ?? createLogger(loaded.config.log.level);
+    const gw = new Gateway(opts.configFile, loaded, log);
+    try {
+      await gw.listen(loaded.config);
+      if (opts.watch !== false) gw.watcher = watchConfigFile(opts.configFile, () => void gw.reload('watch'), log);
+    } catch (err) {
+      await gw.close();
+      throw err;
+    }
+    return gw;
+  }
+
+  /** Actual bound ports (useful when the config asks for port 0). */
+  ports(): { http: number; https: number; admin: number | undefined } {
+    const port = (s: Server | undefined) => (s?.address() as AddressInfo | null)?.port;
+    return { http: port(this.httpServer) ?? 0, https: port(this.httpsServer) ?? 0, admin: port(this.adminServer) };
+  }
+
+  /** Re-reads the config file; keeps the running config on any error. */
+  reload(trigger = 'api', force = false): Promise<ReloadResult> {
+    return this.reloader.reload(trigger, force);
+  }
+
+  /** Graceful shutdown: stop accepting, let in-flight requests finish (≤10 s), close the rest. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.watcher?.close();
+    const drained = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const s of this.servers) s.closeIdleConnections();
+    const timer = setTimeout(() => this.servers.forEach((s) => s.closeAllConnections()), DRAIN_MS);
+    await drained;
+    clearTimeout(timer);
+    this.targets.close();
+    await Promise.allSettled([this.tls.close(), this.security.close()]);
+    await this.redis?.close();
+    this.log.info({ event: 'shutdown' }, 'stopped');
+    this.log.flush?.();
+  }
+
+  private compile(config: Config): RouteTable {
+    this.version += 1;
+    const { table, targets } = compileRouteTable(config, { engine: this.engine, targets: this.targets, ...this.security.steps }, this.version);
+    const before = new Set(this.targets.all());
+    this.targets.retain(targets);
+    for (const t of before) if (!targets.has(t)) this.metrics.targetUp.remove(t.upstream, t.url);
+    for (const t of targets) this.metrics.targetUp.labels(t.upstream, t.url).set(t.healthy ? 1 : 0);
+    return table;
+  }
+
+  private async apply(loaded: LoadedConfig): Promise<number> {
+    const next = loaded.config;
+    const prev = this.table.config;
+    warnRestartOnly(prev, next, this.log);
+    this.table = this.compile(next);
+    await this.tls.apply(next);
+    return this.table.version;
+  }
+
+  private async listen(config: Config): Promise<void> {
+    await this.tls.apply(config);
+    const http = createHttpListener();
+    const https = createHttpsListener(this.tls.serverOptions());
+    https.on('tlsClientError', (err: NodeJS.ErrnoException) => this.log.debug({ event: 'tls_error', code: err.code }, err.message));
+    this.httpServer = http;
+    this.httpsServer = https;
+    this.servers.push(http, https);
+    await Promise.all([bind(http, config.listen.http), bind(https, config.listen.https)]);
+    // Handlers are attached once the ports are known: redirects need the actual HTTPS port.
+    const edge = this.edge();
+    http.on('request', createRequestHandler(edge, 'http'));
+    http.on('upgrade', createUpgradeHandler(edge, 'http'));
+    https.on('request', createRequestHandler(edge, 'https'));
+    https.on('upgrade', createUpgradeHandler(edge, 'https'));
+    this.tls.setHttpPort(this.ports().http);
+    if (config.admin) {
+      const admin = createAdminServer(
+        {
+          metrics: this.metrics,
+          config: () => this.table.config,
+          targets: () => this.targets.all(),
+          reload: () => this.reload('admin', true),
+          beforeMetrics: () => this.tls.updateMetrics(this.metrics),
+        },
+        this.log.child({ module: 'admin' }),
+      );
+      this.adminServer = admin;
+      this.servers.push(admin);
+      await bind(admin, config.admin);
+    }
+    this.log.info({ event: 'listening', ...this.ports(), version: this.table.version }, 'portico is serving');
+  }
+
+  /** The view of the gateway the public listeners use; `table` is read once per request. */
+  private edge(): EdgeContext {
+    const gw = this;
+    const httpsPort = this.ports().https;
+    return {
+      get table() {
+        return gw.table;
+      },
+      httpsPort,
+      challengeResponse: (token) => gw.tls.challengeResponse(token),
+      finish: (ctx, status, bytes) => {
+        const ms = Number(process.hrtime.bigint() - ctx.startedAt) / 1e6;
+        gw.metrics.observeRequest(ctx.hostLabel, status, ms / 1000);
+        if (gw.table.config.log.access) writeAccessLog(gw.log, ctx, status, bytes, ms);
+      },
+      onStepError: (ctx, err) => gw.log.error({ event: 'step_error', requestId: ctx.requestId, err }, 'request step failed'),
+    };
+  }
+}
+
+function bind(server: Server, addr: ListenAddress): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(addr.port, addr.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function warnRestartOnly(prev: Config, next: Config, log: Logger): void {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const changed = (['listen', 'admin', 'redis'] as const).filter((k) => !same(prev[k], next[k]));
+  if (changed.length > 0) log.warn({ event: 'reload', keys: changed }, `changes to ${changed.join(', ')} take effect after a restart`);
+}
+

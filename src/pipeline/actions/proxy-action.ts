@@ -1,0 +1,59 @@
+import type { IncomingMessage } from 'node:http';
+import type { ProxyEngine } from '../../proxy/proxy-engine.js';
+import { setForwardedHeaders } from '../../proxy/forwarded-headers.js';
+import type { Action, CompiledRoute } from '../../routing/route-table.js';
+import type { ClientIpResolver } from '../../server/client-ip.js';
+import type { UpstreamPool } from '../../upstreams/upstream-pool.js';
+import { renderReply } from '../render-reply.js';
+import type { RequestContext } from '../request-context.js';
+
+const ERROR_BODIES: Readonly<Record<number, string>> = {
+  413: 'Payload Too Large\n',
+  502: 'Bad Gateway\n',
+  504: 'Gateway Timeout\n',
+};
+
+/** `upstream:` — forwards to a target of the pool through the shared proxy engine. */
+export function createProxyAction(engine: ProxyEngine, pool: UpstreamPool, clientIp: ClientIpResolver): Action {
+  const prepare = (ctx: RequestContext, req: IncomingMessage, route: CompiledRoute) => {
+    setForwardedHeaders(req, ctx, clientIp.isTrusted(ctx.peerIp));
+    if (route.rewriteUrl && req.url) {
+      ctx.originalUrl = req.url;
+      req.url = route.rewriteUrl(req.url);
+    }
+  };
+  return {
+    handle(ctx, req, res, route) {
+      prepare(ctx, req, route);
+      const plan = ctx.proto === 'https' ? route.httpsHeaders : route.httpHeaders;
+      const reply = (r: typeof res, status: number) => renderReply(r, { status, body: ERROR_BODIES[status] ?? '' }, plan, ctx.requestId);
+      if (route.maxBodySize !== undefined && req.headers['content-length'] === undefined) {
+        limitStreamedBody(req, route.maxBodySize, () => {
+          if (!res.headersSent) {
+            res.shouldKeepAlive = false; // the rest of the body is unread: the connection cannot be reused
+            reply(res, 413);
+          }
+          req.destroy();
+        });
+      }
+      engine.web(req, res, ctx, pool, plan, reply);
+    },
+    upgrade(ctx, req, socket, head, route, onEnd) {
+      prepare(ctx, req, route);
+      engine.ws(req, socket, head, ctx, pool, onEnd);
+    },
+  };
+}
+
+/** Counts bytes of a chunked body as it streams to the upstream; calls `onExceeded` once. */
+function limitStreamedBody(req: IncomingMessage, max: number, onExceeded: () => void): void {
+  let seen = 0;
+  const onData = (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > max) {
+      req.off('data', onData);
+      onExceeded();
+    }
+  };
+  req.on('data', onData);
+}

@@ -1,0 +1,42 @@
+/**
+ * Response header operations compiled once per route and protocol: defaults (only when the
+ * upstream did not set the header), overrides, and removals. Names are lower case, so applying
+ * a plan to `proxyRes.headers` is a handful of property writes and no allocation.
+ */
+export interface HeaderPlan {
+  readonly defaults: readonly (readonly [string, string])[];
+  readonly sets: readonly (readonly [string, string])[];
+  readonly removes: readonly string[];
+}
+
+/** Headers Portico adds to every public response unless the upstream or `headers` set them. */
+export const SECURITY_HEADER_DEFAULTS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'SAMEORIGIN',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+};
+
+/** Builds a plan: defaults first, then overrides (`null` removes) which win over defaults. */
+export function compileHeaderPlan(
+  defaults: Readonly<Record<string, string>>,
+  overrides: Readonly<Record<string, string | null>>,
+): HeaderPlan {
+  const sets = new Map<string, string>();
+  const removes = new Set<string>();
+  for (const [name, value] of Object.entries(overrides)) {
+    const lower = name.toLowerCase();
+    if (value === null) removes.add(lower);
+    else sets.set(lower, value);
+  }
+  const defaultList = Object.entries(defaults)
+    .map(([n, v]) => [n.toLowerCase(), v] as const)
+    .filter(([n]) => !sets.has(n) && !removes.has(n));
+  return Object.freeze({ defaults: defaultList, sets: [...sets], removes: [...removes] });
+}
+
+/** Applies a plan in place to a lower-case header object (an upstream response's headers). */
+export function applyHeaderPlan(plan: HeaderPlan, headers: Record<string, string | string[] | number | undefined>): void {
+  for (const [name, value] of plan.defaults) if (headers[name] === undefined) headers[name] = value;
+  for (const [name, value] of plan.sets) headers[name] = value;
+  for (const name of plan.removes) delete headers[name];
+}

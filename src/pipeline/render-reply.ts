@@ -1,0 +1,35 @@
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { applyHeaderPlan, type HeaderPlan } from './header-plan.js';
+import type { LocalReply } from './step.js';
+
+/** Writes a reply produced by Portico itself, with the route's response headers applied. */
+export function renderReply(res: ServerResponse, reply: LocalReply, plan: HeaderPlan, requestId: string): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = reply.body ?? '';
+  const headers: Record<string, string | number> = { 'content-type': 'text/plain; charset=utf-8' };
+  if (reply.headers) for (const [k, v] of Object.entries(reply.headers)) headers[k.toLowerCase()] = v;
+  applyHeaderPlan(plan, headers);
+  headers['x-request-id'] = requestId;
+  headers['content-length'] = Buffer.byteLength(body);
+  res.writeHead(reply.status, headers);
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+}
+
+/** Writes a reply as raw HTTP/1.1 on an upgrade socket (the upgrade is refused) and closes it. */
+export function renderReplyOnSocket(socket: Duplex, reply: LocalReply, plan: HeaderPlan, requestId: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = reply.body ?? '';
+  const headers: Record<string, string | number> = { 'content-type': 'text/plain; charset=utf-8' };
+  if (reply.headers) for (const [k, v] of Object.entries(reply.headers)) headers[k.toLowerCase()] = v;
+  applyHeaderPlan(plan, headers);
+  headers['x-request-id'] = requestId;
+  headers['content-length'] = Buffer.byteLength(body);
+  headers.connection = 'close';
+  let head = `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}\r\n`;
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  socket.end(`${head}\r\n${body}`);
+}

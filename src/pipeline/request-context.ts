@@ -1,0 +1,25 @@
+import type { IncomingMessage } from 'node:http';
+
+/** Per-request facts computed once at the edge and read by steps, actions and the access log. */
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  /** Client address after the trustedProxies rule (SPEC §3 Client IP). */
+  readonly clientIp: string;
+  /** TCP peer address. */
+  readonly peerIp: string;
+  readonly requestId: string;
+  /** Percent-decoded path with dot segments removed; used for matching only. */
+  readonly matchPath: string;
+  /** `https` or `http`: the scheme the client used to reach Portico. */
+  readonly proto: 'http' | 'https';
+  /** process.hrtime.bigint() at the accept of this request. */
+  readonly startedAt: bigint;
+  /** Configured host name that matched, for logs and metric labels ("-" when none). */
+  hostLabel: string;
+  /** Route path that matched ("-" when none). */
+  routeLabel: string;
+  /** Upstream target URL the request went to, once chosen. */
+  targetLabel: string | undefined;
+  /** The request target as the client sent it, kept when stripPrefix/rewrite change `req.url`. */
+  originalUrl?: string;
+}

@@ -1,0 +1,190 @@
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { PorticoError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { applyHeaderPlan, type HeaderPlan } from '../pipeline/header-plan.js';
+import type { RequestContext } from '../pipeline/request-context.js';
+import type { UpstreamPool } from '../upstreams/upstream-pool.js';
+import type { TargetState } from '../upstreams/target-state.js';
+import { stripHopByHop } from './hop-by-hop.js';
+import { loadHttpProxy } from './load-http-proxy.js';
+import { isConnectFailure, proxyErrorStatus } from './proxy-error-status.js';
+
+/** Renders Portico's own error reply (502/504/413) with the route's headers. */
+export type ErrorReplier = (res: ServerResponse, status: number) => void;
+
+/** One proxied request across its attempts. */
+interface Exchange {
+  readonly ctx: RequestContext;
+  readonly res: ServerResponse;
+  readonly pool: UpstreamPool;
+  readonly plan: HeaderPlan;
+  readonly reply: ErrorReplier;
+  readonly retryable: boolean;
+  target: TargetState | undefined;
+  tried: Set<TargetState> | undefined;
+  proxyReq: ClientRequest | undefined;
+  timer: NodeJS.Timeout | undefined;
+  clientGone: boolean;
+}
+
+const EXCHANGE = Symbol('portico.exchange');
+type TrackedRequest = IncomingMessage & { [EXCHANGE]?: Exchange };
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+const MAX_ATTEMPTS = 3;
+
+/**
+ * The one http-proxy server, with the guards its unmaintained 1.18.1 release needs:
+ * - every web()/ws() call gets an error callback (without one it throws);
+ * - the response timeout is our own time-to-first-byte timer, not `proxyTimeout`, which is a
+ *   socket-idle timer that would cut quiet SSE streams;
+ * - the upstream request is destroyed when the client goes away (1.18.1 only listens for
+ *   'aborted', which Node no longer emits once the request body is complete, so the upstream
+ *   request leaked until the upstream finished);
+ * - `xfwd` is off: forwarding headers are set by forwarded-headers.ts with the trust rules.
+ */
+export class ProxyEngine {
+  private readonly proxy;
+
+  constructor(private readonly log: Logger) {
+    const HttpProxy = loadHttpProxy();
+    this.proxy = HttpProxy.createProxyServer({ xfwd: false, changeOrigin: false, ws: true });
+    this.proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => this.onProxyReq(proxyReq, req as TrackedRequest));
+    this.proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage) => this.onProxyRes(proxyRes, req as TrackedRequest));
+    // Never expected (every call has a callback); present so a stray error cannot crash the process.
+    this.proxy.on('error', (err: Error) => this.log.error({ event: 'proxy_error', err }, 'unhandled http-proxy error'));
+  }
+
+  /** Proxies an HTTP request to a target of `pool`; the response is written by the proxy or `reply`. */
+  web(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, pool: UpstreamPool, plan: HeaderPlan, reply: ErrorReplier): void {
+    // Node's server already answered `Expect: 100-continue`; forwarding it would also make
+    // http-proxy skip its 'proxyReq' event, which we rely on.
+    delete req.headers.expect;
+    stripHopByHop(req.headers);
+    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    const exchange: Exchange = {
+      ctx, res, pool, plan, reply,
+      retryable: !hasBody && IDEMPOTENT.has(req.method ?? ''),
+      target: undefined, tried: undefined, proxyReq: undefined, timer: undefined, clientGone: false,
+    };
+    (req as TrackedRequest)[EXCHANGE] = exchange;
+    res.once('close', () => this.onClientClose(exchange));
+    this.attempt(req as TrackedRequest, exchange);
+  }
+
+  /** Proxies a WebSocket (or other) upgrade; the socket is closed on failure. */
+  ws(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext, pool: UpstreamPool, onEnd: (status: number) => void): void {
+    const target = pool.pick(ctx.clientIp);
+    if (!target) {
+      socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      onEnd(502);
+      return;
+    }
+    ctx.targetLabel = target.url;
+    target.inFlight++;
+    let released = false;
+    const release = (status: number) => {
+      if (released) return;
+      released = true;
+      target.inFlight--;
+      onEnd(status);
+    };
+    socket.once('close', () => release(101));
+    this.proxy.ws(req, socket as Socket, head, { target: target.url }, (err: Error) => {
+      if (isConnectFailure(err)) target.recordFailure((err as NodeJS.ErrnoException).code ?? 'error');
+      this.log.info({ event: 'upstream_error', requestId: ctx.requestId, target: target.url, code: (err as NodeJS.ErrnoException).code }, 'websocket proxy error');
+      if (socket.writable) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+      release(502);
+    });
+  }
+
+  private attempt(req: TrackedRequest, ex: Exchange): void {
+    const target = ex.pool.pick(ex.ctx.clientIp, ex.tried);
+    if (!target) {
+      ex.reply(ex.res, 502); // every target is down: answer at once rather than hang
+      return;
+    }
+    ex.target = target;
+    ex.proxyReq = undefined;
+    ex.ctx.targetLabel = target.url;
+    target.inFlight++;
+    this.proxy.web(req, ex.res, { target: target.url, agent: target.agent }, (err: Error) => this.onError(req, ex, target, err));
+  }
+
+  private onProxyReq(proxyReq: ClientRequest, req: TrackedRequest): void {
+    const ex = req[EXCHANGE];
+    if (!ex) return;
+    ex.proxyReq = proxyReq;
+    if (ex.clientGone) {
+      proxyReq.destroy();
+      return;
+    }
+    const socket = proxyReq.socket;
+    const up = ex.pool.config;
+    if (socket && (socket as Socket).connecting) {
+      ex.timer = setTimeout(() => proxyReq.destroy(new PorticoError('PORTICO_UPSTREAM_UNREACHABLE', 'connect timeout')), up.connectTimeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(ex.timer);
+        if (ex.proxyReq === proxyReq) ex.timer = this.responseTimer(proxyReq, up.responseTimeoutMs);
+      });
+    } else {
+      ex.timer = this.responseTimer(proxyReq, up.responseTimeoutMs);
+    }
+  }
+
+  private responseTimer(proxyReq: ClientRequest, ms: number): NodeJS.Timeout {
+    return setTimeout(() => proxyReq.destroy(new PorticoError('PORTICO_UPSTREAM_TIMEOUT', `no response within ${ms} ms`)), ms);
+  }
+
+  private onProxyRes(proxyRes: IncomingMessage, req: TrackedRequest): void {
+    const ex = req[EXCHANGE];
+    if (!ex) return;
+    clearTimeout(ex.timer);
+    ex.timer = undefined;
+    ex.target?.recordSuccess();
+    const headers = proxyRes.headers;
+    stripHopByHop(headers);
+    applyHeaderPlan(ex.plan, headers);
+    headers['x-request-id'] = ex.ctx.requestId;
+  }
+
+  private onError(req: TrackedRequest, ex: Exchange, target: TargetState, err: Error): void {
+    clearTimeout(ex.timer);
+    ex.timer = undefined;
+    if (ex.target === target) {
+      target.inFlight--;
+      ex.target = undefined;
+    }
+    if (ex.clientGone) return;
+    const connectFailure = isConnectFailure(err) || (ex.proxyReq?.reusedSocket === true && (err as NodeJS.ErrnoException).code === 'ECONNRESET');
+    if (isConnectFailure(err)) target.recordFailure((err as NodeJS.ErrnoException).code ?? err.message);
+    const tried = (ex.tried ??= new Set()).add(target);
+    if (connectFailure && ex.retryable && !ex.res.headersSent && tried.size < Math.min(MAX_ATTEMPTS, ex.pool.targets.length + 1)) {
+      if (ex.pool.pick(ex.ctx.clientIp, tried)) {
+        this.attempt(req, ex);
+        return;
+      }
+    }
+    const status = proxyErrorStatus(err);
+    const code = err instanceof PorticoError ? err.code : (err as NodeJS.ErrnoException).code;
+    this.log.error({ event: 'upstream_error', requestId: ex.ctx.requestId, target: target.url, code, status }, err.message);
+    if (ex.res.headersSent) ex.res.destroy();
+    else ex.reply(ex.res, status);
+  }
+
+  private onClientClose(ex: Exchange): void {
+    clearTimeout(ex.timer);
+    ex.timer = undefined;
+    if (!ex.res.writableFinished) {
+      ex.clientGone = true;
+      ex.proxyReq?.destroy();
+    }
+    if (ex.target) {
+      ex.target.inFlight--;
+      ex.target = undefined;
+    }
+  }
+}

@@ -1,0 +1,139 @@
+import type { BasicAuthConfig, Config, HostConfig, RateLimitConfig, RouteConfig } from '../config/config-types.js';
+import { createProxyAction } from '../pipeline/actions/proxy-action.js';
+import { createRedirectAction } from '../pipeline/actions/redirect-action.js';
+import { createRespondAction } from '../pipeline/actions/respond-action.js';
+import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS } from '../pipeline/header-plan.js';
+import type { Step } from '../pipeline/step.js';
+import { createBodyLimitStep } from '../pipeline/steps/body-limit.js';
+import { robotsTxtStep } from '../pipeline/steps/robots-txt.js';
+import type { ProxyEngine } from '../proxy/proxy-engine.js';
+import { compileClientIpResolver, type ClientIpResolver } from '../server/client-ip.js';
+import type { TargetRegistry } from '../upstreams/target-registry.js';
+import type { TargetState } from '../upstreams/target-state.js';
+import { UpstreamPool } from '../upstreams/upstream-pool.js';
+import { HostIndex } from './host-index.js';
+import { prefixMatches, replacePrefix } from './path-match.js';
+import type { Action, CompiledHost, CompiledRoute, RouteTable } from './route-table.js';
+
+/** The long-lived parts a table is compiled against; they outlive any one config. */
+export interface CompileDeps {
+  readonly engine: ProxyEngine;
+  readonly targets: TargetRegistry;
+  createRateLimitStep(scope: string, limit: RateLimitConfig): Step;
+  createBasicAuthStep(config: BasicAuthConfig): Step;
+}
+
+const HSTS = 'max-age=31536000';
+
+/**
+ * Builds the immutable RouteTable for a config: host index, per-route step lists, actions,
+ * header plans and upstream pools. Everything the request path needs is computed here, once.
+ * Returns the table and the target states it uses, so the caller can retire the others.
+ */
+export function compileRouteTable(config: Config, deps: CompileDeps, version: number): { table: RouteTable; targets: Set<TargetState> } {
+  const clientIp = compileClientIpResolver(config.trustedProxies);
+  const pools = new Map<string, UpstreamPool>();
+  const used = new Set<TargetState>();
+  for (const [name, up] of config.upstreams) {
+    const states = deps.targets.acquire(up);
+    states.forEach((s) => used.add(s));
+    pools.set(name, new UpstreamPool(up, states));
+  }
+
+  const index = new HostIndex<CompiledHost>();
+  for (const hostConfig of config.hosts) {
+    const host = compileHost(hostConfig, { deps, pools, clientIp });
+    index.add(hostConfig.name, host);
+    for (const alias of hostConfig.aliases) index.add(alias, host);
+  }
+
+  const table: RouteTable = Object.freeze({
+    version,
+    config,
+    clientIp,
+    pools,
+    lookupHost: (name: string) => index.lookup(name),
+  });
+  return { table, targets: used };
+}
+
+interface HostDeps {
+  readonly deps: CompileDeps;
+  readonly pools: ReadonlyMap<string, UpstreamPool>;
+  readonly clientIp: ClientIpResolver;
+}
+
+function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
+  const overrides: Record<string, string | null> = { ...cfg.headers };
+  if (cfg.noindex) overrides['X-Robots-Tag'] = 'noindex, nofollow';
+  const httpHeaders = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, overrides);
+  const strictTransport = cfg.tls.kind === 'acme' || cfg.tls.kind === 'file';
+  const httpsHeaders = strictTransport
+    ? compileHeaderPlan({ ...SECURITY_HEADER_DEFAULTS, 'strict-transport-security': HSTS }, overrides)
+    : httpHeaders;
+
+  const hostSteps: Step[] = [];
+  if (cfg.noindex) hostSteps.push(robotsTxtStep);
+  if (cfg.rateLimit) hostSteps.push(hd.deps.createRateLimitStep(`host:${cfg.name}`, cfg.rateLimit));
+
+  // Routes sorted longest prefix first: the first match is the most specific one.
+  const routes: CompiledRoute[] = [];
+  const host: CompiledHost = {
+    name: cfg.name,
+    config: cfg,
+    tls: cfg.tls.kind,
+    httpHeaders,
+    httpsHeaders,
+    matchRoute(path) {
+      for (const r of routes) if (prefixMatches(r.path, path)) return r;
+      return undefined;
+    },
+  };
+  const authStep = cfg.basicAuth ? hd.deps.createBasicAuthStep(cfg.basicAuth) : undefined;
+  const bodyStep = cfg.maxBodySize !== undefined ? createBodyLimitStep(cfg.maxBodySize) : undefined;
+  for (const rc of cfg.routes) {
+    const steps = [...hostSteps];
+    if (rc.rateLimit) steps.push(hd.deps.createRateLimitStep(`route:${cfg.name}:${rc.path}`, rc.rateLimit));
+    if (authStep) steps.push(authStep);
+    if (bodyStep) steps.push(bodyStep);
+    routes.push(
+      Object.freeze({
+        path: rc.path,
+        host,
+        steps: Object.freeze(steps),
+        action: compileAction(rc, hd),
+        rewriteUrl: compileRewrite(rc),
+        maxBodySize: cfg.maxBodySize,
+        httpHeaders,
+        httpsHeaders,
+      }),
+    );
+  }
+  routes.sort((a, b) => b.path.length - a.path.length);
+  return Object.freeze(host);
+}
+
+function compileAction(rc: RouteConfig, hd: HostDeps): Action {
+  switch (rc.action.kind) {
+    case 'respond':
+      return createRespondAction(rc.action);
+    case 'redirect':
+      return createRedirectAction(rc.action);
+    case 'proxy': {
+      const pool = hd.pools.get(rc.action.upstream);
+      if (!pool) throw new Error(`upstream "${rc.action.upstream}" missing after validation`);
+      return createProxyAction(hd.deps.engine, pool, hd.clientIp);
+    }
+  }
+}
+
+function compileRewrite(rc: RouteConfig): ((url: string) => string) | undefined {
+  const segments = rc.path === '/' ? 0 : rc.path.split('/').length - 1;
+  if (rc.rewrite !== undefined) {
+    const replacement = rc.rewrite.replace(/\/+$/, '');
+    return (url) => replacePrefix(url, segments, replacement);
+  }
+  if (rc.stripPrefix && segments > 0) return (url) => replacePrefix(url, segments, '');
+  return undefined;
+}
+

@@ -1,0 +1,59 @@
+import type { Metrics } from './admin/metrics.js';
+import { createAuthFailureThrottle } from './auth/auth-failure-throttle.js';
+import { createCredentialCache } from './auth/credential-cache.js';
+import type { BasicAuthConfig, RateLimitConfig } from './config/config-types.js';
+import type { Logger } from './observability/logger.js';
+import type { Step } from './pipeline/step.js';
+import { createBasicAuthStep } from './pipeline/steps/basic-auth.js';
+import { createRateLimitStep } from './pipeline/steps/rate-limit.js';
+import type { BucketStore } from './ratelimit/bucket-store.js';
+import { createFallbackBucketStore } from './ratelimit/fallback-bucket-store.js';
+import { createLocalBucketStore } from './ratelimit/local-bucket-store.js';
+import { createRedisBucketStore } from './ratelimit/redis-bucket-store.js';
+import type { RedisConnection } from './store/redis-connection.js';
+
+/** Long-lived auth and rate-limit state, and the step factories the route compiler uses. */
+export interface SecurityServices {
+  readonly steps: {
+    createRateLimitStep(scope: string, limit: RateLimitConfig): Step;
+    createBasicAuthStep(config: BasicAuthConfig): Step;
+  };
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the bucket store (local, or Redis with a local fallback), the credential cache and the
+ * auth-failure throttle. They live as long as the process: buckets of unchanged limits and
+ * verified credentials survive reloads because they are keyed by identity, not by config version.
+ */
+export function createSecurityServices(redis: RedisConnection | undefined, log: Logger, metrics: Metrics): SecurityServices {
+  const local = createLocalBucketStore();
+  let store: BucketStore = local;
+  if (redis) {
+    const fallback = createFallbackBucketStore({
+      primary: createRedisBucketStore(redis),
+      local,
+      probe: () => redis.client.ping(),
+      log: log.child({ module: 'ratelimit' }),
+    });
+    store = fallback;
+    metrics.usingLocalFallback = () => fallback.usingFallback();
+  }
+  const cache = createCredentialCache();
+  const throttle = createAuthFailureThrottle();
+  const onLimited = (scope: string) => metrics.rateLimited.labels(scope).inc();
+  const onResult = (ok: boolean) => {
+    if (!ok) metrics.authFailures.inc();
+  };
+  return {
+    steps: {
+      createRateLimitStep: (scope, limit) => createRateLimitStep({ scope, limit, store, onLimited }),
+      createBasicAuthStep: (basicAuth) => createBasicAuthStep({ config: basicAuth, cache, throttle, onResult }),
+    },
+    async close() {
+      store.close?.();
+      local.close();
+      throttle.close();
+    },
+  };
+}

@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS, type HeaderPlan } from '../pipeline/header-plan.js';
+import { renderReply, renderReplyOnSocket } from '../pipeline/render-reply.js';
+import type { RequestContext } from '../pipeline/request-context.js';
+import { runSteps } from '../pipeline/run-steps.js';
+import type { LocalReply, StepResult } from '../pipeline/step.js';
+import { normalizeHost } from '../routing/normalize-host.js';
+import { normalizeRequestPath } from '../routing/path-match.js';
+import type { CompiledRoute, RouteTable } from '../routing/route-table.js';
+
+/** What the edge handlers need from the gateway; read once per request. */
+export interface EdgeContext {
+  readonly table: RouteTable;
+  /** Actual HTTPS port, for redirects (omitted from the URL when 443). */
+  readonly httpsPort: number;
+  challengeResponse(token: string): Promise<string | undefined>;
+  /** Called exactly once per request or upgrade when it is over. */
+  finish(ctx: RequestContext, status: number, bytes: number): void;
+  onStepError(ctx: RequestContext, err: unknown): void;
+}
+
+const DEFAULT_PLAN = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, {});
+const UNKNOWN_HOST: LocalReply = Object.freeze({ status: 404, body: 'unknown host\n' });
+const NO_ROUTE: LocalReply = Object.freeze({ status: 404, body: 'Not Found\n' });
+const BAD_REQUEST: LocalReply = Object.freeze({ status: 400, body: 'Bad Request\n' });
+const INTERNAL: LocalReply = Object.freeze({ status: 500, body: 'Internal Server Error\n' });
+const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
+const REQUEST_ID_RE = /^[\x21-\x7e]{1,200}$/;
+
+/** Builds the `request` listener of a public listener (`proto` is the scheme it serves). */
+export function createRequestHandler(gw: EdgeContext, proto: 'http' | 'https') {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const table = gw.table;
+    const ctx = createContext(table, req, proto);
+    const bytesBefore = req.socket.bytesWritten;
+    res.once('close', () => {
+      const status = res.writableFinished || res.headersSent ? res.statusCode : 499;
+      gw.finish(ctx, status, req.socket.bytesWritten - bytesBefore);
+    });
+    if (req.headers['content-length'] !== undefined && req.headers['transfer-encoding'] !== undefined) {
+      // Ambiguous framing is the request-smuggling vector: refuse and close (RFC 9112 §6.3).
+      res.shouldKeepAlive = false;
+      return renderReply(res, BAD_REQUEST, DEFAULT_PLAN, ctx.requestId);
+    }
+    if (proto === 'http' && req.url?.startsWith(CHALLENGE_PREFIX)) return void answerChallenge(gw, req, res, ctx);
+
+    const host = table.lookupHost(normalizeHost(req.headers.host ?? (req.headers[':authority'] as string | undefined)));
+    if (!host) return renderReply(res, UNKNOWN_HOST, DEFAULT_PLAN, ctx.requestId);
+    ctx.hostLabel = host.name;
+    const plan = proto === 'https' ? host.httpsHeaders : host.httpHeaders;
+    if (proto === 'http' && host.tls !== 'off') {
+      return renderReply(res, { status: 308, headers: { location: httpsLocation(gw, req) } }, plan, ctx.requestId);
+    }
+    if (ctx.matchPath === '') return renderReply(res, BAD_REQUEST, plan, ctx.requestId);
+    const route = host.matchRoute(ctx.matchPath);
+    if (!route) return renderReply(res, NO_ROUTE, plan, ctx.requestId);
+    ctx.routeLabel = route.path;
+
+    const decided = runSteps(route.steps, ctx);
+    if (decided instanceof Promise) {
+      decided.then(
+        (reply) => proceed(ctx, req, res, route, reply, plan),
+        (err: unknown) => {
+          gw.onStepError(ctx, err);
+          renderReply(res, INTERNAL, plan, ctx.requestId);
+        },
+      );
+    } else {
+      proceed(ctx, req, res, route, decided, plan);
+    }
+  };
+}
+
+/** Builds the `upgrade` listener: same host, route and steps as requests, then the action's upgrade. */
+export function createUpgradeHandler(gw: EdgeContext, proto: 'http' | 'https') {
+  return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const table = gw.table;
+    socket.on('error', () => socket.destroy()); // a reset client must not crash the process
+    const ctx = createContext(table, req, proto);
+    let finished = false;
+    const end = (status: number) => {
+      if (finished) return;
+      finished = true;
+      gw.finish(ctx, status, 0);
+    };
+    const refuse = (reply: LocalReply, plan: HeaderPlan) => {
+      renderReplyOnSocket(socket, reply, plan, ctx.requestId);
+      end(reply.status);
+    };
+    const host = table.lookupHost(normalizeHost(req.headers.host));
+    if (!host) return refuse(UNKNOWN_HOST, DEFAULT_PLAN);
+    ctx.hostLabel = host.name;
+    const plan = proto === 'https' ? host.httpsHeaders : host.httpHeaders;
+    if (proto === 'http' && host.tls !== 'off') return refuse({ status: 308, headers: { location: httpsLocation(gw, req) } }, plan);
+    const route = ctx.matchPath === '' ? undefined : host.matchRoute(ctx.matchPath);
+    if (!route) return refuse(ctx.matchPath === '' ? BAD_REQUEST : NO_ROUTE, plan);
+    ctx.routeLabel = route.path;
+    const go = (reply: StepResult) => (reply ? refuse(reply, plan) : route.action.upgrade(ctx, req, socket, head, route, end));
+    const decided = runSteps(route.steps, ctx);
+    if (decided instanceof Promise) {
+      decided.then(go, (err: unknown) => {
+        gw.onStepError(ctx, err);
+        refuse(INTERNAL, plan);
+      });
+    } else go(decided);
+  };
+}
+
+function createContext(table: RouteTable, req: IncomingMessage, proto: 'http' | 'https'): RequestContext {
+  const peer = normalizePeer(req.socket.remoteAddress);
+  const xff = req.headers['x-forwarded-for'];
+  const sentId = req.headers['x-request-id'];
+  return {
+    req,
+    clientIp: table.clientIp.resolve(peer, typeof xff === 'string' ? xff : undefined),
+    peerIp: peer,
+    requestId: typeof sentId === 'string' && REQUEST_ID_RE.test(sentId) ? sentId : randomUUID(),
+    matchPath: normalizeRequestPath(req.url ?? '') ?? '',
+    proto,
+    startedAt: process.hrtime.bigint(),
+    hostLabel: '-',
+    routeLabel: '-',
+    targetLabel: undefined,
+  };
+}
+
+function proceed(ctx: RequestContext, req: IncomingMessage, res: ServerResponse, route: CompiledRoute, reply: StepResult, plan: HeaderPlan): void {
+  if (reply) renderReply(res, reply, plan, ctx.requestId);
+  else route.action.handle(ctx, req, res, route);
+}
+
+async function answerChallenge(gw: EdgeContext, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+  ctx.hostLabel = normalizeHost(req.headers.host) ? 'acme-challenge' : '-';
+  const token = (req.url ?? '').slice(CHALLENGE_PREFIX.length).split('?')[0] ?? '';
+  let answer: string | undefined;
+  try {
+    answer = /^[A-Za-z0-9_-]+$/.test(token) ? await gw.challengeResponse(token) : undefined;
+  } catch (err) {
+    gw.onStepError(ctx, err);
+  }
+  renderReply(res, answer === undefined ? NO_ROUTE : { status: 200, body: answer }, DEFAULT_PLAN, ctx.requestId);
+}
+
+function httpsLocation(gw: EdgeContext, req: IncomingMessage): string {
+  const name = normalizeHost(req.headers.host);
+  const port = gw.httpsPort === 443 ? '' : `:${gw.httpsPort}`;
+  const target = req.url && req.url.startsWith('/') ? req.url : '/';
+  return `https://${name}${port}${target}`;
+}
+
+/** An IPv4 client on a dual-stack socket shows up as ::ffff:a.b.c.d; log and key it as a.b.c.d. */
+function normalizePeer(addr: string | undefined): string {
+  if (!addr) return '';
+  return addr.startsWith('::ffff:') && addr.indexOf('.') > 0 ? addr.slice(7) : addr;
+}

@@ -1,0 +1,49 @@
+import type { TlsOptions } from 'node:tls';
+import type { Metrics } from './admin/metrics.js';
+import type { Config } from './config/config-types.js';
+import type { Logger } from './observability/logger.js';
+import type { RedisConnection } from './store/redis-connection.js';
+import type { CertStore } from './tls/cert-store.js';
+import { createCertificateManager, type CertificateManager } from './tls/certificate-manager.js';
+import { FileCertStore } from './tls/file-cert-store.js';
+import { LayeredCertStore } from './tls/layered-cert-store.js';
+import { createMemoryChallengeStore } from './tls/memory-challenge-store.js';
+import { RedisCertStore } from './tls/redis-cert-store.js';
+import { RedisChallengeStore } from './tls/redis-challenge-store.js';
+
+/** The gateway's TLS side: certificate manager plus the stores it uses. */
+export interface TlsServices {
+  readonly manager: CertificateManager;
+  apply(config: Config): Promise<void>;
+  serverOptions(): TlsOptions;
+  setHttpPort(port: number): void;
+  challengeResponse(token: string): Promise<string | undefined>;
+  updateMetrics(metrics: Metrics): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Chooses the certificate and challenge stores: the `tls.certs` directory alone, or Redis as
+ * the shared truth with the directory as a local mirror, so that every instance answers
+ * challenges and serves the certificate one of them obtained.
+ */
+export function createTlsServices(config: Config, log: Logger, redis: RedisConnection | undefined): TlsServices {
+  const file = new FileCertStore(config.tls.certsDir);
+  const store: CertStore = redis
+    ? new LayeredCertStore({ shared: new RedisCertStore({ client: redis.client, prefix: redis.prefix }), mirror: file, log })
+    : file;
+  const challenges = redis ? new RedisChallengeStore({ client: redis.client, prefix: redis.prefix }) : createMemoryChallengeStore();
+  const manager = createCertificateManager({ log, store, challenges });
+  return {
+    manager,
+    apply: (next) => manager.apply(next),
+    serverOptions: () => ({ ...manager.serverOptions(), ALPNProtocols: ['http/1.1'] }),
+    setHttpPort: (port) => manager.setHttpPort(port),
+    challengeResponse: (token) => manager.challengeResponse(token),
+    updateMetrics(metrics) {
+      metrics.certExpiry.reset();
+      for (const s of manager.status()) metrics.certExpiry.labels(s.host, s.source).set(Math.floor(s.notAfter.getTime() / 1000));
+    },
+    close: () => manager.close(),
+  };
+}

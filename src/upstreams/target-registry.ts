@@ -1,0 +1,76 @@
+import type { UpstreamConfig } from '../config/config-types.js';
+import { startHealthChecker } from './health-checker.js';
+import { TargetState, type HealthListener } from './target-state.js';
+
+interface Entry {
+  readonly state: TargetState;
+  readonly stopHealthCheck: (() => void) | undefined;
+}
+
+/** How long a retired target may keep serving in-flight requests before its sockets are closed. */
+const DRAIN_LIMIT_MS = 60_000;
+
+/**
+ * Target states keyed by identity (`upstream|url|health-check`), so an unchanged target keeps
+ * its health, in-flight count and pooled connections across reloads. Removed targets are
+ * retired: health checks stop at once, sockets close only when their requests have finished.
+ */
+export class TargetRegistry {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly onHealthChange: HealthListener) {}
+
+  /** The target states of an upstream, created on first use. */
+  acquire(up: UpstreamConfig): TargetState[] {
+    return up.targets.map((t) => {
+      const key = `${up.name}|${t.url}|${up.healthCheck ? JSON.stringify(up.healthCheck) : '-'}`;
+      let entry = this.entries.get(key);
+      if (!entry) {
+        const state = new TargetState(up.name, t.url, {
+          unhealthyAfter: up.healthCheck?.unhealthyAfter ?? 2,
+          healthyAfter: up.healthCheck?.healthyAfter ?? 1,
+          activeCheck: up.healthCheck !== undefined,
+        }, this.onHealthChange);
+        entry = { state, stopHealthCheck: up.healthCheck ? startHealthChecker(state, up.healthCheck) : undefined };
+        this.entries.set(key, entry);
+      }
+      return entry.state;
+    });
+  }
+
+  /** Keeps the given states and retires every other one. */
+  retain(keep: ReadonlySet<TargetState>): void {
+    for (const [key, entry] of this.entries) {
+      if (keep.has(entry.state)) continue;
+      this.entries.delete(key);
+      retire(entry);
+    }
+  }
+
+  /** Every live target state (for /upstreams and metrics). */
+  all(): TargetState[] {
+    return [...this.entries.values()].map((e) => e.state);
+  }
+
+  /** Stops all checks and closes all sockets (shutdown). */
+  close(): void {
+    for (const entry of this.entries.values()) {
+      entry.stopHealthCheck?.();
+      entry.state.destroy();
+    }
+    this.entries.clear();
+  }
+}
+
+function retire(entry: Entry): void {
+  entry.stopHealthCheck?.();
+  const deadline = Date.now() + DRAIN_LIMIT_MS;
+  const tryClose = () => {
+    if (entry.state.inFlight === 0 || Date.now() >= deadline) {
+      entry.state.destroy();
+      return;
+    }
+    setTimeout(tryClose, 500).unref();
+  };
+  tryClose();
+}

@@ -1,0 +1,83 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+
+/** Called on every health transition, for one log event and one gauge update. */
+export type HealthListener = (target: TargetState, healthy: boolean, reason: string) => void;
+
+/** How long a target downed by passive failures (no active check) is avoided, as nginx's fail_timeout. */
+const PASSIVE_COOLDOWN_MS = 10_000;
+
+/**
+ * Long-lived state of one upstream target: health, in-flight count and its keep-alive agent.
+ * Lives in a registry keyed by identity, so it survives reloads that keep the target.
+ */
+export class TargetState {
+  readonly url: string;
+  readonly upstream: string;
+  /** Precomputed id mixed into the ip_hash score. */
+  readonly hashSeed: number;
+  readonly agent: HttpAgent;
+  healthy = true;
+  inFlight = 0;
+  private fails = 0;
+  private passes = 0;
+  private retryAt = 0;
+
+  constructor(
+    upstream: string,
+    url: string,
+    private readonly thresholds: { unhealthyAfter: number; healthyAfter: number; activeCheck: boolean },
+    private readonly onChange: HealthListener,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.upstream = upstream;
+    this.url = url;
+    this.hashSeed = fnv1a(url);
+    const agentOptions = { keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const, timeout: 60_000 };
+    this.agent = url.startsWith('https:') ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  }
+
+  /** Eligible for new requests: healthy, or a passively downed target whose cooldown has passed. */
+  get available(): boolean {
+    return this.healthy || (!this.thresholds.activeCheck && this.now() >= this.retryAt);
+  }
+
+  /** A failed active probe or a connection failure. */
+  recordFailure(reason: string): void {
+    this.passes = 0;
+    this.fails++;
+    if (!this.healthy) this.retryAt = this.now() + PASSIVE_COOLDOWN_MS;
+    if (this.healthy && this.fails >= this.thresholds.unhealthyAfter) {
+      this.healthy = false;
+      this.retryAt = this.now() + PASSIVE_COOLDOWN_MS;
+      this.onChange(this, false, reason);
+    }
+  }
+
+  /** A passed active probe, or a response received from the target. */
+  recordSuccess(): void {
+    this.fails = 0;
+    if (this.healthy) return;
+    this.passes++;
+    if (this.passes >= this.thresholds.healthyAfter) {
+      this.healthy = true;
+      this.passes = 0;
+      this.onChange(this, true, 'recovered');
+    }
+  }
+
+  /** Closes pooled sockets; only called once nothing is in flight (retire, don't destroy). */
+  destroy(): void {
+    this.agent.destroy();
+  }
+}
+
+/** FNV-1a 32-bit: a cheap, well-spread hash for rendezvous scoring. */
+export function fnv1a(text: string, seed = 0x811c9dc5): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
