@@ -1,0 +1,58 @@
+import type { RateLimitConfig } from '../../config/config-types.js';
+import type { BucketStore, TakeResult } from '../../ratelimit/bucket-store.js';
+import { compileRateLimitKey } from '../../ratelimit/rate-limit-key.js';
+import type { RequestContext } from '../request-context.js';
+import type { LocalReply, Step, StepResult } from '../step.js';
+
+/** What one rate-limit step needs: where it applies, its limit, and the long-lived store. */
+export interface RateLimitStepOptions {
+  /** `host` or `host|route`; part of the bucket key so host and route limits never share. */
+  readonly scope: string;
+  readonly limit: RateLimitConfig;
+  readonly store: BucketStore;
+  /** Called for each rejected request, for the rate-limited metric. */
+  readonly onLimited?: (scope: string) => void;
+}
+
+const TOO_MANY = 'Too Many Requests\n';
+
+/**
+ * Builds the step that admits a request or answers 429 (SPEC §3 Rate limiting). The bucket key
+ * is `scope|limit.id|client`, so an unchanged limit finds its buckets again after a reload.
+ * With a synchronous store the step stays synchronous; it returns a Promise only when the
+ * store did (STYLE §2.5 step 4).
+ */
+export function createRateLimitStep(opts: RateLimitStepOptions): Step {
+  const { scope, limit, store, onLimited } = opts;
+  const clientKey = compileRateLimitKey(limit.key);
+  const keyPrefix = `${scope}|${limit.id}|`;
+  const limitHeader = String(limit.burst);
+
+  const decide = (result: TakeResult): StepResult => {
+    if (result.allowed) return undefined;
+    onLimited?.(scope);
+    return tooManyRequests(limitHeader, result.retryAfterMs);
+  };
+
+  return (ctx: RequestContext) => {
+    const result = store.take(keyPrefix + clientKey(ctx), limit);
+    return result instanceof Promise ? result.then(decide) : decide(result);
+  };
+}
+
+function tooManyRequests(limitHeader: string, retryAfterMs: number): LocalReply {
+  // SPEC §3: whole seconds, at least 1 (a 0 would invite an immediate retry storm).
+  const seconds = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  return {
+    status: 429,
+    headers: {
+      'Retry-After': seconds,
+      // draft-ietf-httpapi-ratelimit-headers: quota, what is left, seconds until it is usable.
+      'RateLimit-Limit': limitHeader,
+      'RateLimit-Remaining': '0',
+      'RateLimit-Reset': seconds,
+      'Content-Type': 'text/plain; charset=utf-8',
+    },
+    body: TOO_MANY,
+  };
+}
