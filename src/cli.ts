@@ -23,9 +23,17 @@ Exit codes: 0 ok, 1 invalid configuration or failed check, 2 usage error.
 
 class UsageError extends Error {}
 
+/** The package version, from the nearest package.json above this file (dist/ or build-test/src/). */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'portico') return pkg.version;
+    } catch {
+      // not at this level; try the next one up
+    }
+  }
+  return 'unknown';
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,246 @@
+/**
+ * `npm run bench`: one fast upstream, then, in turn, a direct connection, a bare http-proxy
+ * script (the floor for anything built on that library), Portico (plain, Basic Auth,
+ * rate-limited, HTTPS, TLS handshakes) and nginx when installed, all under the same wrk
+ * keep-alive load. Prints requests/s, p50/p99 at 64 and 4 connections, the proxy process's
+ * CPU µs per request (from /proc) and RSS, with ratios. The proxy is pinned to CPU 1 and wrk
+ * to CPU 0 where `taskset` exists.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import bcrypt from 'bcryptjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const DURATION = process.env.BENCH_DURATION ?? '5s';
+const has = (cmd: string) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const TASKSET = has('taskset');
+const CLK_TCK = 100; // Linux USER_HZ; /proc/PID/stat times are in these ticks
+if (!has('wrk')) {
+  console.error('bench: wrk is required (apt-get install -y wrk)');
+  process.exit(2);
+}
+
+interface Result {
+  name: string;
+  conns: number;
+  rps: number;
+  p50us: number;
+  p99us: number;
+  cpuUsPerReq: number | undefined;
+  rssMiB: number | undefined;
+  errors: number;
+}
+
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
+function pinned(cpu: number, cmd: string, args: string[]): [string, string[]] {
+  return TASKSET ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
+}
+
+/** Starts a child that prints its port on the first stdout line. */
+async function startWithPort(cpu: number, cmd: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const [c, a] = pinned(cpu, cmd, args);
+  const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim().split('\n')[0])));
+    child.once('exit', (code) => reject(new Error(`${cmd} exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function toMicros(text: string): number {
+  const m = /([\d.]+)(us|ms|s)/.exec(text);
+  if (!m) return NaN;
+  const v = Number(m[1]);
+  return m[2] === 'us' ? v : m[2] === 'ms' ? v * 1000 : v * 1e6;
+}
+
+async function wrk(url: string, conns: number, headers: string[]): Promise<{ rps: number; p50: number; p99: number; total: number; errors: number }> {
+  const args = ['-t', '1', '-c', String(conns), '-d', DURATION, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
+  const [c, a] = pinned(0, 'wrk', args);
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}`))));
+  });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const total = Number(/(\d+) requests in/.exec(out)?.[1]);
+  const p50 = toMicros(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const p99 = toMicros(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = non2xx + (sock ? sock.slice(1).reduce((n, v) => n + Number(v), 0) : 0);
+  return { rps, p50, p99, total, errors };
+}
+
+async function measure(name: string, url: string, pid: number | undefined, headers: string[] = []): Promise<Result[]> {
+  const results: Result[] = [];
+  for (const conns of [64, 4]) {
+    await wrk(url, conns, headers).catch(() => undefined); // warm-up: JIT, pools, caches
+    const before = pid ? cpuTicks(pid) : 0;
+    const r = await wrk(url, conns, headers);
+    const ticks = pid ? cpuTicks(pid) - before : 0;
+    results.push({
+      name,
+      conns,
+      rps: r.rps,
+      p50us: r.p50,
+      p99us: r.p99,
+      cpuUsPerReq: pid ? (ticks / CLK_TCK / r.total) * 1e6 : undefined,
+      rssMiB: pid ? rssMiB(pid) : undefined,
+      errors: r.errors,
+    });
+    process.stderr.write(`  ${name} c=${conns}: ${r.rps.toFixed(0)} req/s\n`);
+  }
+  return results;
+}
+
+async function startPortico(upstreamPort: number): Promise<{ child: ChildProcess; http: number; https: number; auth: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-bench-'));
+  const hash = await bcrypt.hash('bench-password', 12);
+  const config = `listen: { http: "127.0.0.1:0", https: "127.0.0.1:0" }
+tls: { certs: ./certs }
+log: { level: info, access: true }
+upstreams:
+  app: { targets: ["127.0.0.1:${upstreamPort}"] }
+hosts:
+  bench.local: { tls: off, routes: [ { path: /, upstream: app } ] }
+  auth.local:
+    tls: off
+    basicAuth: { realm: Bench, users: { bench: "${hash}" } }
+    routes: [ { upstream: app } ]
+  limited.local:
+    tls: off
+    rateLimit: { rate: 10000000/s, burst: 10000000 }
+    routes: [ { upstream: app, rateLimit: { rate: 10000000/s, burst: 10000000 } } ]
+  tls.local: { tls: self-signed, routes: [ { upstream: app } ] }
+`;
+  writeFileSync(join(dir, 'routes.yaml'), config);
+  const logFile = join(dir, 'access.log');
+  const [c, a] = pinned(1, process.execPath, [join(root, 'dist', 'cli.js'), 'start', '-c', join(dir, 'routes.yaml')]);
+  const { openSync } = await import('node:fs');
+  const child = spawn(c, a, { stdio: ['ignore', openSync(logFile, 'w'), 'inherit'] });
+  children.push(child);
+  for (let i = 0; i < 200; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const line = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('"event":"listening"')) : undefined;
+    if (line) {
+      const { http, https } = JSON.parse(line) as { http: number; https: number };
+      return { child, http, https, auth: Buffer.from('bench:bench-password').toString('base64') };
+    }
+  }
+  throw new Error('portico did not start');
+}
+
+async function startNginx(upstreamPort: number): Promise<{ child: ChildProcess; port: number } | undefined> {
+  const bin = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+  if (!bin) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'nginx-bench-'));
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    writeFileSync(join(dir, 'nginx.conf'), `daemon off; master_process off; worker_processes 1; error_log stderr error; pid ${dir}/nginx.pid;
+events { worker_connections 1024; }
+http { access_log ${dir}/access.log; client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
+  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; } } }
+`);
+    const [c, a] = pinned(1, bin, ['-p', dir, '-c', join(dir, 'nginx.conf')]);
+    const child = spawn(c, a, { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(child);
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(true), 500);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (ok) return { child, port };
+  }
+  return undefined;
+}
+
+function table(results: Result[]): string {
+  const base = (conns: number, name: string) => results.find((r) => r.name === name && r.conns === conns);
+  const rows = results.map((r) => {
+    const direct = base(r.conns, 'direct');
+    const floor = base(r.conns, 'bare http-proxy');
+    return [
+      r.name,
+      String(r.conns),
+      r.rps.toFixed(0),
+      direct ? (r.rps / direct.rps).toFixed(2) : '-',
+      r.p50us.toFixed(0),
+      direct ? `${r.p50us - direct.p50us >= 0 ? '+' : ''}${(r.p50us - direct.p50us).toFixed(0)}` : '-',
+      r.p99us.toFixed(0),
+      r.cpuUsPerReq === undefined ? '-' : r.cpuUsPerReq.toFixed(1),
+      r.cpuUsPerReq !== undefined && floor?.cpuUsPerReq ? (r.cpuUsPerReq / floor.cpuUsPerReq).toFixed(2) : '-',
+      r.rssMiB === undefined ? '-' : r.rssMiB.toFixed(0),
+      String(r.errors),
+    ];
+  });
+  const head = ['peer', 'conns', 'req/s', '×direct', 'p50 µs', 'Δp50 vs direct', 'p99 µs', 'CPU µs/req', '×floor CPU', 'RSS MiB', 'errors'];
+  return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+async function main(): Promise<void> {
+  const node = process.execPath;
+  const upstream = await startWithPort(0, node, [join(here, 'upstream.js')]);
+  const results: Result[] = [];
+  results.push(...(await measure('direct', `http://127.0.0.1:${upstream.port}/`, undefined)));
+
+  const bare = await startWithPort(1, node, [join(here, 'bare-proxy.js'), String(upstream.port)]);
+  results.push(...(await measure('bare http-proxy', `http://127.0.0.1:${bare.port}/`, bare.child.pid)));
+  bare.child.kill();
+
+  const portico = await startPortico(upstream.port);
+  const pid = portico.child.pid!;
+  const plain = `http://127.0.0.1:${portico.http}/`;
+  results.push(...(await measure('portico', plain, pid, ['Host: bench.local'])));
+  results.push(...(await measure('portico + basic auth', plain, pid, ['Host: auth.local', `Authorization: Basic ${portico.auth}`])));
+  results.push(...(await measure('portico + rate limits', plain, pid, ['Host: limited.local'])));
+  results.push(...(await measure('portico https', `https://127.0.0.1:${portico.https}/`, pid, ['Host: tls.local'])));
+  results.push(...(await measure('portico TLS handshake/req', `https://127.0.0.1:${portico.https}/`, pid, ['Host: tls.local', 'Connection: close'])));
+  portico.child.kill('SIGTERM');
+
+  const nginx = await startNginx(upstream.port);
+  if (nginx) {
+    results.push(...(await measure('nginx', `http://127.0.0.1:${nginx.port}/`, nginx.child.pid, ['Host: bench.local'])));
+    nginx.child.kill('SIGTERM');
+  }
+  upstream.child.kill();
+
+  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.+)/)?.[1] ?? 'unknown CPU';
+  console.log(`\nPortico benchmark — ${new Date().toISOString()} — Node ${process.version} — ${cpu} — wrk ${DURATION} per run${TASKSET ? ', proxy pinned to CPU 1, wrk to CPU 0' : ''}\n`);
+  console.log(table(results));
+  console.log('\nCPU µs/req is the proxy process only (utime+stime from /proc ÷ requests); ×floor compares with the bare http-proxy script.');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
