@@ -139,6 +139,7 @@ export class Gateway {
     await this.tls.apply(config);
     const http = createHttpListener();
     const https = createHttpsListener(this.tls.serverOptions());
+    this.tls.attach(https);
     https.on('tlsClientError', (err: NodeJS.ErrnoException) => this.log.debug({ event: 'tls_error', code: err.code }, err.message));
     this.httpServer = http;
     this.httpsServer = https;

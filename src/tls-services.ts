@@ -1,4 +1,4 @@
-import type { TlsOptions } from 'node:tls';
+import type { Server as TlsServer, TlsOptions } from 'node:tls';
 import type { Metrics } from './admin/metrics.js';
 import type { Config } from './config/config-types.js';
 import type { Logger } from './observability/logger.js';
@@ -16,6 +16,8 @@ export interface TlsServices {
   readonly manager: CertificateManager;
   apply(config: Config): Promise<void>;
   serverOptions(): TlsOptions;
+  /** Keeps the server's default context (protocol limits, fallback certificate) current across reloads. */
+  attach(server: TlsServer): void;
   setHttpPort(port: number): void;
   challengeResponse(token: string): Promise<string | undefined>;
   updateMetrics(metrics: Metrics): void;
@@ -38,11 +40,13 @@ export function createTlsServices(config: Config, log: Logger, redis: RedisConne
     manager,
     apply: (next) => manager.apply(next),
     serverOptions: () => ({ ...manager.serverOptions(), ALPNProtocols: ['http/1.1'] }),
+    attach: (server) => manager.attach(server),
     setHttpPort: (port) => manager.setHttpPort(port),
     challengeResponse: (token) => manager.challengeResponse(token),
     updateMetrics(metrics) {
       metrics.certExpiry.reset();
-      for (const s of manager.status()) metrics.certExpiry.labels(s.host, s.source).set(Math.floor(s.notAfter.getTime() / 1000));
+      // A temporary stand-in (no certificate yet) has no meaningful expiry: report real ones only.
+      for (const s of manager.status()) if (!s.temporary) metrics.certExpiry.labels(s.host, s.source).set(Math.floor(s.notAfter.getTime() / 1000));
     },
     close: () => manager.close(),
   };

@@ -1,0 +1,23 @@
+/** A held lock; `release()` is safe to call once the lock has expired or been taken over. */
+export interface CertStoreLock {
+  release(): Promise<void>;
+}
+
+/**
+ * Where certificates, keys and the ACME account key live (after certmagic's `Storage`).
+ * Keys are slash-separated paths such as `acme/example.com.crt` (SPEC §3 layout).
+ */
+export interface CertStore {
+  /** The stored bytes, or undefined when the key does not exist. */
+  load(key: string): Promise<Buffer | undefined>;
+  /** Writes atomically: a reader sees the old value or the new one, never a mix. */
+  store(key: string, value: Buffer): Promise<void>;
+  /** Every stored key that starts with `prefix`, sorted. */
+  list(prefix: string): Promise<string[]>;
+  /**
+   * Try-lock: the lock, or undefined while another holder has it. It expires by itself after
+   * `ttlMs`, so a crashed holder cannot block others forever; whoever gets it must re-check
+   * whether the work is still needed (another holder may just have done it).
+   */
+  lock(key: string, ttlMs: number): Promise<CertStoreLock | undefined>;
+}
