@@ -15,5 +15,12 @@ export interface TakeResult {
  */
 export interface BucketStore {
   take(key: string, limit: RateLimitConfig): TakeResult | Promise<TakeResult>;
+  /**
+   * Gives back one token taken by a request that a later limit then rejected (a host limit
+   * followed by a route limit): SPEC §3 says rejected requests do not consume tokens.
+   * Best effort and never throws; a store that must wait (Redis) may return a Promise, which
+   * only the fallback store sees and whose failure it logs.
+   */
+  refund?(key: string, limit: RateLimitConfig): void;
   close?(): void;
 }

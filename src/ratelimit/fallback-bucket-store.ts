@@ -92,6 +92,14 @@ export function createFallbackBucketStore(opts: FallbackBucketStoreOptions): Fal
         return local.take(key, limit);
       });
     },
+    refund(key: string, limit: RateLimitConfig): void {
+      if (down) return local.refund?.(key, limit);
+      // The primary's refund may be a Promise (Redis); losing one refund only costs one token.
+      const pending: unknown = primary.refund?.(key, limit);
+      if (isPromiseLike(pending)) {
+        pending.then(undefined, (err: unknown) => log.debug({ event: 'ratelimit_store', state: 'refund_failed', err: errorMessage(err) }));
+      }
+    },
     usingFallback: () => down,
     close(): void {
       closed = true;

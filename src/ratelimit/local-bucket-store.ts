@@ -14,6 +14,7 @@ export interface LocalBucketStoreOptions {
 /** An in-memory BucketStore whose `take` never allocates a Promise. */
 export interface LocalBucketStore extends BucketStore {
   take(key: string, limit: RateLimitConfig): TakeResult;
+  refund(key: string, limit: RateLimitConfig): void;
   /** Drops every bucket that has refilled to full; runs on a timer, exposed for tests. */
   sweep(): void;
   readonly size: number;
@@ -62,8 +63,18 @@ export function createLocalBucketStore(opts: LocalBucketStoreOptions = {}): Loca
     return result;
   };
 
+  const refund = (key: string, limit: RateLimitConfig): void => {
+    const entry = buckets.get(key);
+    // An absent bucket is a full one: there is nothing to give back.
+    if (entry === undefined) return;
+    const t = now();
+    entry.tokens = Math.min(limit.burst, entry.tokens + 1);
+    entry.fullAt = t + msUntilFull(entry, limit, t);
+  };
+
   return {
     take,
+    refund,
     sweep,
     get size() {
       return buckets.size;

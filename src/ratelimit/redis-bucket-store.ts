@@ -38,16 +38,31 @@ redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil((burst - tokens) * 1000 / r
 return { 1, math.floor(tokens + 1e-9), 0 }
 `;
 
+/**
+ * Gives one token back (capped at burst) to a bucket that still exists; `last` is kept, so the
+ * refill arithmetic of the take script is unchanged. KEYS[1] bucket hash; ARGV[1] burst.
+ */
+const REFUND_TOKEN_LUA = `
+local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens'))
+if tokens == nil then return 0 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(math.min(tonumber(ARGV[1]), tokens + 1)))
+return 1
+`;
+
 const COMMAND_NAME = 'porticoTakeToken';
+const REFUND_COMMAND_NAME = 'porticoRefundToken';
 
 type TakeTokenReply = [number, number, number];
 type ScriptedRedis = Redis & {
   porticoTakeToken(key: string, ratePerSec: string, burst: string): Promise<TakeTokenReply>;
+  porticoRefundToken(key: string, burst: string): Promise<number>;
 };
 
 /** A BucketStore whose every answer comes from Redis, so `take` is always asynchronous. */
 export interface RedisBucketStore extends BucketStore {
   take(key: string, limit: RateLimitConfig): Promise<TakeResult>;
+  /** Rejects like `take` when Redis is unreachable; the fallback store logs that. */
+  refund(key: string, limit: RateLimitConfig): Promise<void>;
 }
 
 /**
@@ -61,6 +76,9 @@ export function createRedisBucketStore(conn: RedisConnection): RedisBucketStore 
   if (typeof client.porticoTakeToken !== 'function') {
     client.defineCommand(COMMAND_NAME, { numberOfKeys: 1, lua: TAKE_TOKEN_LUA });
   }
+  if (typeof client.porticoRefundToken !== 'function') {
+    client.defineCommand(REFUND_COMMAND_NAME, { numberOfKeys: 1, lua: REFUND_TOKEN_LUA });
+  }
   const keyPrefix = `${conn.prefix}rl:`;
 
   return {
@@ -71,6 +89,9 @@ export function createRedisBucketStore(conn: RedisConnection): RedisBucketStore 
         String(limit.burst),
       );
       return { allowed: allowed === 1, remaining, retryAfterMs };
+    },
+    async refund(key: string, limit: RateLimitConfig): Promise<void> {
+      await client.porticoRefundToken(keyPrefix + key, String(limit.burst));
     },
   };
 }

@@ -6,6 +6,7 @@ import { renderReply, renderReplyOnSocket } from '../pipeline/render-reply.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { runSteps } from '../pipeline/run-steps.js';
 import type { LocalReply, StepResult } from '../pipeline/step.js';
+import { robotsTxtStep } from '../pipeline/steps/robots-txt.js';
 import { normalizeHost } from '../routing/normalize-host.js';
 import { normalizeRequestPath } from '../routing/path-match.js';
 import type { CompiledRoute, RouteTable } from '../routing/route-table.js';
@@ -55,7 +56,11 @@ export function createRequestHandler(gw: EdgeContext, proto: 'http' | 'https') {
     }
     if (ctx.matchPath === '') return renderReply(res, BAD_REQUEST, plan, ctx.requestId);
     const route = host.matchRoute(ctx.matchPath);
-    if (!route) return renderReply(res, NO_ROUTE, plan, ctx.requestId);
+    if (!route) {
+      // A noindex host answers /robots.txt even when no route covers that path.
+      const robots = host.config.noindex ? robotsTxtStep(ctx) : undefined;
+      return renderReply(res, (robots as LocalReply | undefined) ?? NO_ROUTE, plan, ctx.requestId);
+    }
     ctx.routeLabel = route.path;
 
     const decided = runSteps(route.steps, ctx);

@@ -17,6 +17,14 @@ export interface RateLimitStepOptions {
 const TOO_MANY = 'Too Many Requests\n';
 
 /**
+ * Tokens this request took from earlier limits (the host's, before the route's). When a later
+ * limit rejects the request, they are given back: SPEC §3 says a rejected request consumes no
+ * tokens, so hammering a tight route must not drain the client's budget for the whole host
+ * (nginx limit_req likewise only accounts a request once every zone has admitted it).
+ */
+const taken = new WeakMap<RequestContext, () => void>();
+
+/**
  * Builds the step that admits a request or answers 429 (SPEC §3 Rate limiting). The bucket key
  * is `scope|limit.id|client`, so an unchanged limit finds its buckets again after a reload.
  * With a synchronous store the step stays synchronous; it returns a Promise only when the
@@ -28,15 +36,27 @@ export function createRateLimitStep(opts: RateLimitStepOptions): Step {
   const keyPrefix = `${scope}|${limit.id}|`;
   const limitHeader = String(limit.burst);
 
-  const decide = (result: TakeResult): StepResult => {
-    if (result.allowed) return undefined;
+  const decide = (ctx: RequestContext, key: string, result: TakeResult): StepResult => {
+    const refundEarlier = taken.get(ctx);
+    if (result.allowed) {
+      if (store.refund !== undefined) {
+        taken.set(ctx, () => {
+          store.refund?.(key, limit);
+          refundEarlier?.();
+        });
+      }
+      return undefined;
+    }
+    refundEarlier?.();
+    taken.delete(ctx);
     onLimited?.(scope);
     return tooManyRequests(limitHeader, result.retryAfterMs);
   };
 
   return (ctx: RequestContext) => {
-    const result = store.take(keyPrefix + clientKey(ctx), limit);
-    return result instanceof Promise ? result.then(decide) : decide(result);
+    const key = keyPrefix + clientKey(ctx);
+    const result = store.take(key, limit);
+    return result instanceof Promise ? result.then((r) => decide(ctx, key, r)) : decide(ctx, key, result);
   };
 }
 
