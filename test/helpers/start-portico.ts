@@ -15,6 +15,8 @@ export interface Portico {
   readonly admin: number;
   /** Replaces routes.yaml atomically (write + rename, as editors do); the listen block is kept. */
   writeConfig(body: string): Promise<void>;
+  /** Replaces the whole routes.yaml, preamble included (same atomic write). */
+  replaceConfig(full: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,13 +30,23 @@ tls: { certs: ./certs }
 `;
 
 /** Starts Portico on `body` (routes.yaml without the listen block), in a fresh temp dir. */
-export async function startPortico(body: string, opts: { preamble?: string; watch?: boolean } = {}): Promise<Portico> {
+export async function startPortico(
+  body: string,
+  opts: { preamble?: string; watch?: boolean; before?: (dir: string) => Promise<void> } = {},
+): Promise<Portico> {
   const dir = await mkdtemp(join(tmpdir(), 'portico-test-'));
   const configFile = join(dir, 'routes.yaml');
   const preamble = opts.preamble ?? PREAMBLE;
+  await opts.before?.(dir);
   await writeFile(configFile, preamble + body);
   const logs = createLogSink();
-  const gateway = await Gateway.start({ configFile, log: logs.logger, watch: opts.watch ?? true });
+  let gateway: Gateway;
+  try {
+    gateway = await Gateway.start({ configFile, log: logs.logger, watch: opts.watch ?? true });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true }); // a config the test expects to be refused
+    throw err;
+  }
   const ports = gateway.ports();
   return {
     gateway,
@@ -44,14 +56,17 @@ export async function startPortico(body: string, opts: { preamble?: string; watc
     http: ports.http,
     https: ports.https,
     admin: ports.admin ?? 0,
-    async writeConfig(next) {
-      const tmp = `${configFile}.tmp-${process.pid}`;
-      await writeFile(tmp, preamble + next);
-      await rename(tmp, configFile);
-    },
+    writeConfig: (next) => replaceFile(configFile, preamble + next),
+    replaceConfig: (full) => replaceFile(configFile, full),
     async close() {
       await gateway.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function replaceFile(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
 }
