@@ -49,15 +49,31 @@ export function parseConfig(file: string, source: string): Config {
   if (raw === null || raw === undefined) raw = {};
   const checked = validateSchema(raw);
   if (!checked.ok) {
-    throw new ConfigError(
+    throw new ConfigError(inFileOrder(
       checked.issues.map((i): ConfigIssue => ({ file, ...sourceMap.locate(i.path, i.target), message: i.message, path: i.path })),
-    );
+    ));
   }
   const result = normalizeConfig(file, checked.value);
   if (result.issues.length > 0) {
-    throw new ConfigError(
+    throw new ConfigError(inFileOrder(
       result.issues.map((i): ConfigIssue => ({ file, ...sourceMap.locate(i.path, i.target), message: i.message, path: i.path })),
-    );
+    ));
   }
   return result.config;
+}
+
+/**
+ * Issues sorted by position, as compilers list them, with exact repeats dropped: a mistake in an
+ * anchor merged into several hosts is one mistake at one place in the file.
+ */
+function inFileOrder(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues
+    .sort((a, b) => a.line - b.line || a.col - b.col)
+    .filter((i) => {
+      const key = `${i.line}:${i.col}:${i.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
 }

@@ -67,7 +67,9 @@ export function normalizeConfig(file: string, raw: RoutesFile): { config: Config
   for (const [rawName, host] of Object.entries(raw.hosts)) {
     const path = ['hosts', rawName];
     const name = checkHostName(rawName, path, 'key', seenNames, issue);
-    const aliases = (host.aliases ?? []).map((a, i) => checkHostName(a, [...path, 'aliases', String(i)], 'value', seenNames, issue));
+    const aliases = (host.aliases ?? []).map((a, i) =>
+      checkHostName(a, [...path, 'aliases', String(i)], 'value', seenNames, issue, rawName),
+    );
     hosts.push(normalizeHost(name, aliases, host, path, { baseDir, tls, upstreams, issue }));
   }
 
@@ -187,21 +189,29 @@ function resolveUpstreamRef(ref: string | string[], path: string[], ctx: HostCon
   }
   const name = `inline:${list.join(',')}`;
   if (!ctx.upstreams.has(name)) {
-    ctx.upstreams.set(name, normalizeUpstream(name, { targets: list }, path, ctx.issue, typeof ref === 'string'));
+    // A bad entry of an inline list is reported at that entry, not at the whole list.
+    const at = typeof ref === 'string' ? () => path : (i: number) => [...path, String(i)];
+    ctx.upstreams.set(name, normalizeUpstream(name, { targets: list }, path, ctx.issue, at));
   }
   return name;
 }
 
-function normalizeUpstream(name: string, up: RawUpstream, path: string[], issue: Report, single = false): UpstreamConfig {
+function normalizeUpstream(
+  name: string,
+  up: RawUpstream,
+  path: string[],
+  issue: Report,
+  targetPath = (i: number) => [...path, 'targets', String(i)],
+): UpstreamConfig {
   const targets = up.targets.map((t, i) => {
     const url = parseTarget(t);
-    if (url === undefined) issue(single ? path : [...path, 'targets', String(i)], `invalid target "${t}" (expected host:port, http://host:port or https://host:port)`);
+    if (url === undefined) issue(targetPath(i), `invalid target "${t}" (expected host:port, http://host:port or https://host:port)`);
     return { url: url ?? 'http://invalid.invalid' };
   });
   const duration = (v: string | undefined, key: string[], fallback: number) => {
     if (v === undefined) return fallback;
     const ms = parseDuration(v);
-    if (!ms) issue([...path, ...key], `duration must be greater than zero`);
+    if (!ms) issue([...path, ...key], `invalid duration ${JSON.stringify(v)}: must be greater than zero`);
     return ms || fallback;
   };
   const hc = up.healthCheck;
@@ -228,7 +238,7 @@ function normalizeTls(raw: RoutesFile, baseDir: string, issue: Report): TlsConfi
   let acmeConfig: TlsConfig['acme'];
   if (acme) {
     const directoryUrl = resolveAcmeDirectory(acme.directory ?? 'letsencrypt');
-    if (!directoryUrl) issue(['tls', 'acme', 'directory'], 'expected letsencrypt, letsencrypt-staging or a directory URL');
+    if (!directoryUrl) issue(['tls', 'acme', 'directory'], `invalid ACME directory ${JSON.stringify(acme.directory)}: expected letsencrypt, letsencrypt-staging or a directory URL`);
     const caFile = acme.caFile ? resolve(baseDir, acme.caFile) : undefined;
     if (caFile) checkReadable(caFile, ['tls', 'acme', 'caFile'], issue);
     if (!/^[^@\s]+@[^@\s]+$/.test(acme.email)) issue(['tls', 'acme', 'email'], `invalid email "${acme.email}"`);
@@ -244,7 +254,7 @@ function normalizeTls(raw: RoutesFile, baseDir: string, issue: Report): TlsConfi
 
 function rateLimit(raw: RawRateLimit, path: string[], issue: Report): RateLimitConfig {
   const rate = parseRate(raw.rate);
-  if (!rate) issue([...path, 'rate'], `rate must be greater than zero`);
+  if (!rate) issue([...path, 'rate'], `invalid rate ${JSON.stringify(raw.rate)}: must be greater than zero`);
   const burst = raw.burst ?? Math.max(1, Math.ceil(rate?.count ?? 1));
   const key = raw.key && raw.key.startsWith('header:') ? { kind: 'header' as const, name: raw.key.slice(7) } : { kind: 'ip' as const };
   return { ratePerSec: rate?.perSecond ?? 1, burst, key, id: `${raw.rate}:${burst}:${raw.key ?? 'ip'}` };
@@ -262,14 +272,22 @@ function listenAddress(v: number | string, path: string[], issue: Report, defaul
   return { host: m[1] ?? m[2], port };
 }
 
-function checkHostName(raw: string, path: string[], target: 'key' | 'value', seen: Map<string, string>, issue: Report): string {
+function checkHostName(
+  raw: string,
+  path: string[],
+  target: 'key' | 'value',
+  seen: Map<string, string>,
+  issue: Report,
+  aliasOf?: string,
+): string {
   const name = raw.toLowerCase().replace(/\.$/, '');
   if (!HOSTNAME_RE.test(name)) {
     issue(path, `invalid host name "${raw}" (use a DNS name, "*.example.com" for one label, or "*")`, target);
   } else if (seen.has(name)) {
     issue(path, `duplicate host "${raw}" (already defined as ${seen.get(name)})`, target);
   }
-  seen.set(name, `"${raw}"`);
+  // Name the first definition, not the latest repeat: that is the one the user must look for.
+  if (!seen.has(name)) seen.set(name, aliasOf === undefined ? `host "${raw}"` : `alias "${raw}" of "${aliasOf}"`);
   return name;
 }
 

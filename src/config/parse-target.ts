@@ -13,6 +13,7 @@ export function parseTarget(text: string): string | undefined {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) return undefined;
   // A bare "name" without a port is almost always a typo for an upstream name, not a target.
-  if (!/^[a-z]+:\/\//i.test(text) && url.port === '') return undefined;
+  // Test the text, not url.port: WHATWG URL drops a default port, so "10.0.0.1:80" has port ''.
+  if (!/^[a-z]+:\/\//i.test(text) && !/:[0-9]+$/.test(text)) return undefined;
   return url.origin;
 }

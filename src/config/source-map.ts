@@ -50,7 +50,7 @@ export class SourceMap {
       const merges: unknown[] = [];
       const seen = new Set<string>();
       for (const pair of node.items) {
-        const keyText = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        const keyText = keyName(pair.key);
         if (keyText === '<<') {
           merges.push(pair.value);
           continue;
@@ -66,7 +66,7 @@ export class SourceMap {
           const src = isAlias(s) ? s.resolve(doc) : s;
           if (!isMap(src)) continue;
           for (const pair of src.items) {
-            const keyText = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+            const keyText = keyName(pair.key);
             if (seen.has(keyText) || keyText === '<<') continue;
             seen.add(keyText);
             this.record(doc, [...path, keyText], pair.key, pair.value, depth);
@@ -88,6 +88,12 @@ export class SourceMap {
     });
     this.walk(doc, value, path, depth + 1);
   }
+}
+
+/** A map key as text. yaml 2.x parses a merge key as a Scalar whose value is Symbol('<<'). */
+function keyName(key: unknown): string {
+  const value = isScalar(key) ? key.value : key;
+  return typeof value === 'symbol' ? value.description ?? '' : String(value);
 }
 
 function pathKey(path: Path): string {

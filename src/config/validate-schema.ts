@@ -8,7 +8,8 @@ export interface SchemaIssue {
   readonly message: string;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// verbose: errors must carry `parentSchema`, which the typo hints and descriptions below read.
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validate = ajv.compile<RoutesFile>(RoutesFileSchema);
 
 /** Checks the document against the schema and turns ajv's errors into one message per mistake. */
@@ -57,8 +58,18 @@ function describe(e: ErrorObject, doc: unknown): SchemaIssue {
       const what = (e.parentSchema?.description as string | undefined) ?? `a string matching ${String(params.pattern)}`;
       return { path, target: 'value', message: `invalid value ${JSON.stringify(valueAt(doc, e.instancePath))}: expected ${what}` };
     }
-    case 'type':
-      return { path, target: 'value', message: `expected ${article(String(params.type))}, got ${jsonType(valueAt(doc, e.instancePath))}` };
+    case 'type': {
+      // `interval: 10` is better answered with what a duration looks like than with "a string".
+      const value = valueAt(doc, e.instancePath);
+      const what = e.parentSchema?.description as string | undefined;
+      if (what) return { path, target: 'value', message: `invalid value ${JSON.stringify(value)}: expected ${what}` };
+      return { path, target: 'value', message: `expected ${article(String(params.type))}, got ${jsonType(value)}` };
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'minItems':
+    case 'minLength':
+      return { path, target: 'value', message: `invalid value ${JSON.stringify(valueAt(doc, e.instancePath))}: ${e.message ?? 'out of range'}` };
     default:
       return { path, target: 'value', message: e.message ?? 'invalid value' };
   }
@@ -67,8 +78,12 @@ function describe(e: ErrorObject, doc: unknown): SchemaIssue {
 function unionMessage(u: ErrorObject, value: unknown): string {
   const desc = u.parentSchema?.description as string | undefined;
   if (desc) return `invalid value ${JSON.stringify(value)}: expected ${desc}`;
-  const consts = ((u.parentSchema?.anyOf ?? []) as { const?: unknown }[]).map((b) => b.const).filter((c) => c !== undefined);
-  return `invalid value ${JSON.stringify(value)}: expected one of ${consts.map((c) => String(c)).join(' | ')}`;
+  const branches = (u.parentSchema?.anyOf ?? []) as { const?: unknown; type?: string }[];
+  const consts = branches.map((b) => b.const).filter((c) => c !== undefined);
+  if (consts.length > 0) return `invalid value ${JSON.stringify(value)}: expected one of ${consts.map((c) => String(c)).join(' | ')}`;
+  // A union of plain types (a header value: string | null) has no constants to list.
+  const types = branches.map((b) => (b.type === 'null' ? 'null' : article(b.type ?? 'value')));
+  return `invalid value ${JSON.stringify(value)}: expected ${types.join(' or ')}`;
 }
 
 function toPath(pointer: string): string[] {

@@ -1,0 +1,73 @@
+/**
+ * Micro-benchmarks of the functions every request runs (`npm run bench:micro`): host lookup,
+ * path normalisation and route match, balancer picks, header plan, token bucket, client IP.
+ * They use a route table compiled from a realistic config, as the gateway does.
+ */
+import { bench, do_not_optimize, group, run } from 'mitata';
+import { parseConfig } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { applyHeaderPlan, compileHeaderPlan, SECURITY_HEADER_DEFAULTS } from '../../src/pipeline/header-plan.js';
+import { ProxyEngine } from '../../src/proxy/proxy-engine.js';
+import { takeToken, fullTokenBucket } from '../../src/ratelimit/token-bucket.js';
+import { compileRouteTable } from '../../src/routing/compile-route-table.js';
+import { normalizeHost } from '../../src/routing/normalize-host.js';
+import { normalizeRequestPath } from '../../src/routing/path-match.js';
+import { compileClientIpResolver } from '../../src/server/client-ip.js';
+import { createIpHashBalancer } from '../../src/upstreams/balancers/ip-hash.js';
+import { createLeastConnBalancer } from '../../src/upstreams/balancers/least-conn.js';
+import { createRoundRobinBalancer } from '../../src/upstreams/balancers/round-robin.js';
+import { TargetRegistry } from '../../src/upstreams/target-registry.js';
+
+const hosts = Array.from({ length: 50 }, (_, i) => `  app${i}.example.com:\n    tls: off\n    routes:\n      - { path: /api/, upstream: api }\n      - { path: /static, upstream: "127.0.0.1:3000" }\n      - { path: /, upstream: "127.0.0.1:3000" }\n`).join('');
+const config = parseConfig('bench.yaml', `upstreams:
+  api: { targets: ["127.0.0.1:8000", "127.0.0.1:8001", "127.0.0.1:8002", "127.0.0.1:8003"], balance: ip_hash }
+hosts:
+${hosts}  "*.preview.example.com": { tls: off, routes: [ { upstream: "127.0.0.1:4000" } ] }
+`);
+const log = createLogger('silent');
+const registry = new TargetRegistry(() => {});
+const { table } = compileRouteTable(config, {
+  engine: new ProxyEngine(log),
+  targets: registry,
+  createRateLimitStep: () => () => undefined,
+  createBasicAuthStep: () => () => undefined,
+}, 1);
+const targets = registry.acquire(config.upstreams.get('api')!);
+const ips = Array.from({ length: 1024 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.${(i * 7) & 255}`);
+let n = 0;
+
+group('routing', () => {
+  bench('normalizeHost + lookupHost (exact)', () => do_not_optimize(table.lookupHost(normalizeHost('App25.Example.com:8443'))));
+  bench('lookupHost (wildcard)', () => do_not_optimize(table.lookupHost('pr-42.preview.example.com')));
+  const host = table.lookupHost('app25.example.com')!;
+  bench('normalizeRequestPath (fast path)', () => do_not_optimize(normalizeRequestPath('/api/users/42?page=2')));
+  bench('normalizeRequestPath (decode + dot segments)', () => do_not_optimize(normalizeRequestPath('/api/%75sers/../42?page=2')));
+  bench('matchRoute (3 routes)', () => do_not_optimize(host.matchRoute('/api/users/42')));
+});
+
+group('balancers (4 targets)', () => {
+  const rr = createRoundRobinBalancer();
+  const lc = createLeastConnBalancer();
+  const ih = createIpHashBalancer();
+  bench('round_robin pick', () => do_not_optimize(rr.pick(targets, '')));
+  bench('least_conn pick', () => do_not_optimize(lc.pick(targets, '')));
+  bench('ip_hash pick', () => do_not_optimize(ih.pick(targets, ips[n++ & 1023]!)));
+});
+
+group('per-request helpers', () => {
+  const plan = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, { Server: null, 'X-Robots-Tag': 'noindex, nofollow' });
+  bench('headerPlan.apply (upstream headers)', () => {
+    const headers: Record<string, string> = { 'content-type': 'text/html', server: 'upstream', 'content-length': '13' };
+    applyHeaderPlan(plan, headers);
+    return do_not_optimize(headers);
+  });
+  const limit = { ratePerSec: 100, burst: 200 };
+  const state = fullTokenBucket(limit, 0);
+  let now = 0;
+  bench('tokenBucket.take', () => do_not_optimize(takeToken(state, limit, (now += 5))));
+  const resolver = compileClientIpResolver(['10.0.0.0/8', '192.168.0.0/16']);
+  bench('clientIp.resolve (trusted peer, 3 hops)', () => do_not_optimize(resolver.resolve('10.0.0.1', '203.0.113.7, 192.168.1.1, 10.1.1.1')));
+});
+
+await run();
+registry.close();

@@ -1,0 +1,106 @@
+import t from 'tap';
+import { TargetState } from '../../../src/upstreams/target-state.js';
+
+interface Change {
+  healthy: boolean;
+  reason: string;
+}
+
+function target(thresholds: { unhealthyAfter: number; healthyAfter: number; activeCheck: boolean }, now?: () => number) {
+  const changes: Change[] = [];
+  const state = new TargetState('api', 'http://127.0.0.1:8000', thresholds, (s, healthy, reason) => {
+    if (s !== state) throw new Error('onChange must pass the target itself');
+    changes.push({ healthy, reason });
+  }, now);
+  return { state, changes };
+}
+
+t.test('down after exactly unhealthyAfter consecutive failures; onChange once', async (t) => {
+  const { state, changes } = target({ unhealthyAfter: 3, healthyAfter: 1, activeCheck: true });
+  state.recordFailure('health check status 500');
+  state.recordFailure('health check status 500');
+  t.equal(state.healthy, true, 'two failures of three');
+  t.same(changes, []);
+  state.recordFailure('health check ECONNREFUSED');
+  t.equal(state.healthy, false);
+  t.same(changes, [{ healthy: false, reason: 'health check ECONNREFUSED' }]);
+  state.recordFailure('again');
+  state.recordFailure('again');
+  t.equal(changes.length, 1, 'no event for failures of a target already down');
+});
+
+t.test('a success resets the failure count', async (t) => {
+  const { state, changes } = target({ unhealthyAfter: 2, healthyAfter: 1, activeCheck: true });
+  state.recordFailure('x');
+  state.recordSuccess();
+  state.recordFailure('x');
+  t.equal(state.healthy, true, 'failures must be consecutive');
+  state.recordFailure('x');
+  t.equal(state.healthy, false);
+  t.equal(changes.length, 1);
+});
+
+t.test('up after exactly healthyAfter consecutive successes; onChange once', async (t) => {
+  const { state, changes } = target({ unhealthyAfter: 1, healthyAfter: 3, activeCheck: true });
+  state.recordFailure('down');
+  state.recordSuccess();
+  state.recordSuccess();
+  t.equal(state.healthy, false, 'two of three');
+  state.recordFailure('flap');
+  state.recordSuccess();
+  state.recordSuccess();
+  t.equal(state.healthy, false, 'a failure resets the success count');
+  state.recordSuccess();
+  t.equal(state.healthy, true);
+  t.same(changes, [
+    { healthy: false, reason: 'down' },
+    { healthy: true, reason: 'recovered' },
+  ]);
+  state.recordSuccess();
+  t.equal(changes.length, 2, 'no event for successes of a healthy target');
+});
+
+t.test('with an active check, a down target stays unavailable until a check passes', async (t) => {
+  let now = 0;
+  const { state } = target({ unhealthyAfter: 1, healthyAfter: 1, activeCheck: true }, () => now);
+  state.recordFailure('x');
+  now = 3_600_000;
+  t.equal(state.available, false, 'no passive retry when active checks decide');
+  state.recordSuccess();
+  t.equal(state.available, true);
+});
+
+t.test('passive health: a downed target is retried after the 10 s cooldown (injected clock)', async (t) => {
+  let now = 1_000;
+  const { state, changes } = target({ unhealthyAfter: 2, healthyAfter: 1, activeCheck: false }, () => now);
+  t.equal(state.available, true);
+  state.recordFailure('ECONNREFUSED');
+  state.recordFailure('ECONNREFUSED');
+  t.equal(state.healthy, false);
+  t.equal(state.available, false);
+  now = 10_999;
+  t.equal(state.available, false, 'still cooling down');
+  now = 11_000;
+  t.equal(state.available, true, 'after 10 s one request may try again');
+  state.recordFailure('ECONNREFUSED');
+  t.equal(state.available, false, 'a failed retry starts another cooldown');
+  now = 20_999;
+  t.equal(state.available, false);
+  now = 21_000;
+  t.equal(state.available, true);
+  state.recordSuccess();
+  t.equal(state.healthy, true, 'a response brings it back');
+  t.same(changes.map((c) => c.healthy), [false, true]);
+});
+
+t.test('agents: http targets get an http.Agent, https targets an https.Agent, keep-alive on', async (t) => {
+  const plain = new TargetState('a', 'http://127.0.0.1:1', { unhealthyAfter: 1, healthyAfter: 1, activeCheck: false }, () => {});
+  const secure = new TargetState('a', 'https://127.0.0.1:1', { unhealthyAfter: 1, healthyAfter: 1, activeCheck: false }, () => {});
+  t.teardown(() => {
+    plain.destroy();
+    secure.destroy();
+  });
+  t.equal((plain.agent as unknown as { protocol: string }).protocol, 'http:');
+  t.equal((secure.agent as unknown as { protocol: string }).protocol, 'https:');
+  t.equal((plain.agent as unknown as { keepAlive: boolean }).keepAlive, true);
+});
