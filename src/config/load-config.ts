@@ -2,9 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { Config } from './config-types.js';
-import { normalizeConfig } from './normalize-config.js';
+import { normalizeConfig, type SemanticIssue } from './normalize-config.js';
+import type { RoutesFile } from './schema.js';
 import { SourceMap } from './source-map.js';
-import { validateSchema } from './validate-schema.js';
+import { validateSchema, type SchemaIssue } from './validate-schema.js';
 
 /** The config plus the text it came from, so a reload can skip an unchanged file. */
 export interface LoadedConfig {
@@ -47,19 +48,36 @@ export function parseConfig(file: string, source: string): Config {
     throw new ConfigError([{ file, line: 1, col: 1, message: `YAML: ${(err as Error).message}`, path: [] }]);
   }
   if (raw === null || raw === undefined) raw = {};
+  const locate = (i: { path: readonly string[]; target: 'key' | 'value'; message: string }): ConfigIssue => ({
+    file,
+    ...sourceMap.locate(i.path, i.target),
+    message: i.message,
+    path: i.path,
+  });
   const checked = validateSchema(raw);
   if (!checked.ok) {
-    throw new ConfigError(inFileOrder(
-      checked.issues.map((i): ConfigIssue => ({ file, ...sourceMap.locate(i.path, i.target), message: i.message, path: i.path })),
-    ));
+    throw new ConfigError(inFileOrder([...checked.issues, ...semanticIssuesDespite(file, raw, checked.issues)].map(locate)));
   }
   const result = normalizeConfig(file, checked.value);
-  if (result.issues.length > 0) {
-    throw new ConfigError(inFileOrder(
-      result.issues.map((i): ConfigIssue => ({ file, ...sourceMap.locate(i.path, i.target), message: i.message, path: i.path })),
-    ));
-  }
+  if (result.issues.length > 0) throw new ConfigError(inFileOrder(result.issues.map(locate)));
   return result.config;
+}
+
+/**
+ * Runs the semantic pass on a document that failed the schema, so that one `portico check`
+ * lists every mistake (an unknown key *and* an undefined upstream), not just the first kind.
+ * Issues at or under a path the schema already rejected are dropped: they would only restate
+ * it. A document too broken for the semantic pass to walk yields the schema issues alone.
+ */
+function semanticIssuesDespite(file: string, raw: unknown, schemaIssues: readonly SchemaIssue[]): SemanticIssue[] {
+  let issues: SemanticIssue[];
+  try {
+    issues = normalizeConfig(file, raw as RoutesFile).issues;
+  } catch {
+    return []; // malformed beyond the schema's report; that report stands on its own
+  }
+  const overlaps = (a: readonly string[], b: readonly string[]) => a.every((seg, i) => i >= b.length || b[i] === seg) || b.every((seg, i) => i >= a.length || a[i] === seg);
+  return issues.filter((i) => !schemaIssues.some((s) => overlaps(s.path, i.path)));
 }
 
 /**

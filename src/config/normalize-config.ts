@@ -64,7 +64,7 @@ export function normalizeConfig(file: string, raw: RoutesFile): { config: Config
 
   const seenNames = new Map<string, string>();
   const hosts: HostConfig[] = [];
-  for (const [rawName, host] of Object.entries(raw.hosts)) {
+  for (const [rawName, host] of Object.entries(raw.hosts ?? {})) {
     const path = ['hosts', rawName];
     const name = checkHostName(rawName, path, 'key', seenNames, issue);
     const aliases = (host.aliases ?? []).map((a, i) =>
@@ -130,7 +130,7 @@ function normalizeHost(name: string, aliases: string[], host: RawHost, path: str
   }
 
   const seenPaths = new Set<string>();
-  const routes = host.routes.map((r, i) => {
+  const routes = (host.routes ?? []).map((r, i) => {
     const route = normalizeRoute(r, [...path, 'routes', String(i)], ctx);
     if (seenPaths.has(route.path)) ctx.issue([...path, 'routes', String(i), 'path'], `duplicate route path "${route.path}" on this host`);
     seenPaths.add(route.path);
@@ -203,7 +203,7 @@ function normalizeUpstream(
   issue: Report,
   targetPath = (i: number) => [...path, 'targets', String(i)],
 ): UpstreamConfig {
-  const targets = up.targets.map((t, i) => {
+  const targets = (up.targets ?? []).map((t, i) => {
     const url = parseTarget(t);
     if (url === undefined) issue(targetPath(i), `invalid target "${t}" (expected host:port, http://host:port or https://host:port)`);
     return { url: url ?? 'http://invalid.invalid' };
