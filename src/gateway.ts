@@ -106,9 +106,13 @@ export class Gateway {
     this.watcher?.close();
     const drained = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const s of this.servers) s.closeIdleConnections();
+    // Node closes idle connections only once, at close(): a keep-alive connection whose request
+    // finishes later stays open and held close() until the drain limit. Sweep until drained.
+    const sweep = setInterval(() => this.servers.forEach((s) => s.closeIdleConnections()), 100);
     const timer = setTimeout(() => this.servers.forEach((s) => s.closeAllConnections()), DRAIN_MS);
     await drained;
     clearTimeout(timer);
+    clearInterval(sweep);
     this.targets.close();
     await Promise.allSettled([this.tls.close(), this.security.close()]);
     await this.redis?.close();

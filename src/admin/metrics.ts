@@ -34,8 +34,10 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'portico_process_' });
-    this.reloads.labels('ok');
-    this.reloads.labels('error');
+    // inc(0), not labels() alone: prom-client exports a child only once it has a value, and
+    // alerts on `portico_reloads_total{result="error"}` need the series from the start.
+    this.reloads.labels('ok').inc(0);
+    this.reloads.labels('error').inc(0);
   }
 
   /** Counts one finished request. */

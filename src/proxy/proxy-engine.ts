@@ -145,10 +145,30 @@ export class ProxyEngine {
     clearTimeout(ex.timer);
     ex.timer = undefined;
     ex.target?.recordSuccess();
+    // http-proxy pipes proxyRes into res but ignores its abort, and Node reports no error on
+    // proxyReq once a response exists: an upstream dying mid-body left the client waiting
+    // forever on a truncated response. Cut the client connection so the truncation shows.
+    proxyRes.once('close', () => {
+      if (proxyRes.complete || ex.clientGone) return;
+      this.log.error({ event: 'upstream_error', requestId: ex.ctx.requestId, target: ex.ctx.targetLabel, code: 'ECONNRESET' }, 'upstream closed mid-response');
+      ex.res.destroy();
+    });
     const headers = proxyRes.headers;
     stripHopByHop(headers);
+    // Without this, http-proxy's setConnection writes `Connection: keep-alive` (the client's
+    // Connection header is already stripped), which makes Node keep the socket open even after
+    // the client sent `Connection: close`. Node's own keep-alive decision must stand.
+    headers.connection = ex.res.shouldKeepAlive ? 'keep-alive' : 'close';
     applyHeaderPlan(ex.plan, headers);
     headers['x-request-id'] = ex.ctx.requestId;
+    // http-proxy only sets the headers; Node sends them with the first body chunk. A stream (SSE,
+    // long poll: no Content-Length) would show the client nothing while the upstream is quiet,
+    // so its head goes out at once. The tick lets http-proxy copy status and headers first.
+    if (headers['content-length'] === undefined) {
+      process.nextTick(() => {
+        if (!ex.res.headersSent && !ex.res.destroyed) ex.res.flushHeaders();
+      });
+    }
   }
 
   private onError(req: TrackedRequest, ex: Exchange, target: TargetState, err: Error): void {
