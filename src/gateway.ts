@@ -1,4 +1,6 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { createAdminServer } from './admin/admin-server.js';
 import { Metrics } from './admin/metrics.js';
@@ -11,7 +13,7 @@ import { watchConfigFile } from './reload/config-watcher.js';
 import { Reloader, type ReloadResult } from './reload/reloader.js';
 import { compileRouteTable } from './routing/compile-route-table.js';
 import type { RouteTable } from './routing/route-table.js';
-import { createHttpListener, createHttpsListener } from './server/listeners.js';
+import { createHttpListener, createHttpsListener, type Listener } from './server/listeners.js';
 import { createRequestHandler, createUpgradeHandler, type EdgeContext } from './server/request-handler.js';
 import { createSecurityServices, type SecurityServices } from './security-services.js';
 import { createTlsServices, type TlsServices } from './tls-services.js';
@@ -44,10 +46,12 @@ export class Gateway {
   private readonly tls: TlsServices;
   private readonly reloader: Reloader;
   private readonly redis: RedisConnection | undefined;
-  private readonly servers: Server[] = [];
-  private httpServer: Server | undefined;
-  private httpsServer: Server | undefined;
-  private adminServer: Server | undefined;
+  private readonly servers: Listener[] = [];
+  private onHttps: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  private onHttpsUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
+  private httpServer: Listener | undefined;
+  private httpsServer: Listener | undefined;
+  private adminServer: Listener | undefined;
   private watcher: { close(): void } | undefined;
   private version = 0;
   private closing: Promise<void> | undefined;
@@ -87,7 +91,7 @@ export class Gateway {
 
   /** Actual bound ports (useful when the config asks for port 0). */
   ports(): { http: number; https: number; admin: number | undefined } {
-    const port = (s: Server | undefined) => (s?.address() as AddressInfo | null)?.port;
+    const port = (s: Listener | undefined) => (s?.address() as AddressInfo | null)?.port;
     return { http: port(this.httpServer) ?? 0, https: port(this.httpsServer) ?? 0, admin: port(this.adminServer) };
   }
 
@@ -142,9 +146,12 @@ export class Gateway {
   private async listen(config: Config): Promise<void> {
     await this.tls.apply(config);
     const http = createHttpListener();
-    const https = createHttpsListener(this.tls.serverOptions());
-    this.tls.attach(https);
-    https.on('tlsClientError', (err: NodeJS.ErrnoException) => this.log.debug({ event: 'tls_error', code: err.code }, err.message));
+    const https = createHttpsListener(
+      this.tls.serverOptions(),
+      (req, res) => this.onHttps?.(req, res),
+      (req, socket, head) => this.onHttpsUpgrade?.(req, socket, head),
+    );
+    this.tls.attach(https as unknown as TlsServer);
     this.httpServer = http;
     this.httpsServer = https;
     this.servers.push(http, https);
@@ -153,8 +160,8 @@ export class Gateway {
     const edge = this.edge();
     http.on('request', createRequestHandler(edge, 'http'));
     http.on('upgrade', createUpgradeHandler(edge, 'http'));
-    https.on('request', createRequestHandler(edge, 'https'));
-    https.on('upgrade', createUpgradeHandler(edge, 'https'));
+    this.onHttps = createRequestHandler(edge, 'https');
+    this.onHttpsUpgrade = createUpgradeHandler(edge, 'https');
     this.tls.setHttpPort(this.ports().http);
     if (config.admin) {
       const admin = createAdminServer(
@@ -190,11 +197,12 @@ export class Gateway {
         if (gw.table.config.log.access) writeAccessLog(gw.log, ctx, status, bytes, ms);
       },
       onStepError: (ctx, err) => gw.log.error({ event: 'step_error', requestId: ctx.requestId, err }, 'request step failed'),
+      onInternalError: (err) => gw.log.error({ event: 'internal_error', err }, 'request failed on an unexpected error'),
     };
   }
 }
 
-function bind(server: Server, addr: ListenAddress): Promise<void> {
+function bind(server: Listener, addr: ListenAddress): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(addr.port, addr.host, () => {

@@ -39,7 +39,7 @@ export function createTlsServices(config: Config, log: Logger, redis: RedisConne
   return {
     manager,
     apply: (next) => manager.apply(next),
-    serverOptions: () => ({ ...manager.serverOptions(), ALPNProtocols: ['http/1.1'] }),
+    serverOptions: () => manager.serverOptions(),
     attach: (server) => manager.attach(server),
     setHttpPort: (port) => manager.setHttpPort(port),
     challengeResponse: (token) => manager.challengeResponse(token),

@@ -12,6 +12,8 @@ export function renderReply(res: ServerResponse, reply: LocalReply, plan: Header
   applyHeaderPlan(plan, headers);
   headers['x-request-id'] = requestId;
   headers['content-length'] = Buffer.byteLength(body);
+  // HTTP/2 has no Connection header (RFC 9113 §8.2.2): the stream ends, the session stays.
+  if (res.req?.httpVersionMajor === 2) delete headers.connection;
   res.writeHead(reply.status, headers);
   res.end(res.req?.method === 'HEAD' ? undefined : body);
 }

@@ -8,6 +8,7 @@ import type { RequestContext } from '../pipeline/request-context.js';
 import type { UpstreamPool } from '../upstreams/upstream-pool.js';
 import type { TargetState } from '../upstreams/target-state.js';
 import { stripHopByHop } from './hop-by-hop.js';
+import { isHttp2, responseComplete, toHttp1Request } from './http2-request.js';
 import { loadHttpProxy } from './load-http-proxy.js';
 import { isConnectFailure, proxyErrorStatus } from './proxy-error-status.js';
 
@@ -62,6 +63,7 @@ export class ProxyEngine {
     // Node's server already answered `Expect: 100-continue`; forwarding it would also make
     // http-proxy skip its 'proxyReq' event, which we rely on.
     delete req.headers.expect;
+    if (isHttp2(req)) toHttp1Request(req);
     stripHopByHop(req.headers);
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
     const exchange: Exchange = {
@@ -158,7 +160,13 @@ export class ProxyEngine {
     // Without this, http-proxy's setConnection writes `Connection: keep-alive` (the client's
     // Connection header is already stripped), which makes Node keep the socket open even after
     // the client sent `Connection: close`. Node's own keep-alive decision must stand.
-    headers.connection = ex.res.shouldKeepAlive ? 'keep-alive' : 'close';
+    if (isHttp2(ex.ctx.req)) {
+      // HTTP/2 has no Connection header and no reason phrase (RFC 9113 §8.2.2, §8.3.2); Node
+      // drops both with a process warning, so they are never handed to the response.
+      proxyRes.statusMessage = '';
+    } else {
+      headers.connection = ex.res.shouldKeepAlive ? 'keep-alive' : 'close';
+    }
     applyHeaderPlan(ex.plan, headers);
     headers['x-request-id'] = ex.ctx.requestId;
     // http-proxy only sets the headers; Node sends them with the first body chunk. A stream (SSE,
@@ -198,7 +206,7 @@ export class ProxyEngine {
   private onClientClose(ex: Exchange): void {
     clearTimeout(ex.timer);
     ex.timer = undefined;
-    if (!ex.res.writableFinished) {
+    if (!responseComplete(ex.res)) {
       ex.clientGone = true;
       ex.proxyReq?.destroy();
     }

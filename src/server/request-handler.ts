@@ -7,6 +7,7 @@ import type { RequestContext } from '../pipeline/request-context.js';
 import { runSteps } from '../pipeline/run-steps.js';
 import type { LocalReply, StepResult } from '../pipeline/step.js';
 import { robotsTxtStep } from '../pipeline/steps/robots-txt.js';
+import { responseComplete } from '../proxy/http2-request.js';
 import { normalizeHost } from '../routing/normalize-host.js';
 import { normalizeRequestPath } from '../routing/path-match.js';
 import type { CompiledRoute, RouteTable } from '../routing/route-table.js';
@@ -20,6 +21,8 @@ export interface EdgeContext {
   /** Called exactly once per request or upgrade when it is over. */
   finish(ctx: RequestContext, status: number, bytes: number): void;
   onStepError(ctx: RequestContext, err: unknown): void;
+  /** A bug surfaced on the request path: logged, and the request answered 500. */
+  onInternalError(err: unknown): void;
 }
 
 const DEFAULT_PLAN = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, {});
@@ -30,14 +33,35 @@ const INTERNAL: LocalReply = Object.freeze({ status: 500, body: 'Internal Server
 const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 const REQUEST_ID_RE = /^[\x21-\x7e]{1,200}$/;
 
-/** Builds the `request` listener of a public listener (`proto` is the scheme it serves). */
+/**
+ * Builds the `request` listener of a public listener (`proto` is the scheme it serves). A throw
+ * anywhere below is a bug, but it must cost one request, not the process: it is logged and
+ * answered 500 (or the connection is cut if the response had started).
+ */
 export function createRequestHandler(gw: EdgeContext, proto: 'http' | 'https') {
+  const serve = createServe(gw, proto);
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      serve(req, res);
+    } catch (err) {
+      failSafe(gw, res, err);
+    }
+  };
+}
+
+function failSafe(gw: EdgeContext, res: ServerResponse, err: unknown): void {
+  gw.onInternalError(err);
+  if (res.headersSent) res.destroy();
+  else renderReply(res, INTERNAL, DEFAULT_PLAN, '-');
+}
+
+function createServe(gw: EdgeContext, proto: 'http' | 'https') {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const table = gw.table;
     const ctx = createContext(table, req, proto);
     const bytesBefore = req.socket.bytesWritten;
     res.once('close', () => {
-      const status = res.writableFinished || res.headersSent ? res.statusCode : 499;
+      const status = responseComplete(res) || res.headersSent ? res.statusCode : 499;
       gw.finish(ctx, status, req.socket.bytesWritten - bytesBefore);
     });
     if (req.headers['content-length'] !== undefined && req.headers['transfer-encoding'] !== undefined) {
@@ -66,7 +90,13 @@ export function createRequestHandler(gw: EdgeContext, proto: 'http' | 'https') {
     const decided = runSteps(route.steps, ctx);
     if (decided instanceof Promise) {
       decided.then(
-        (reply) => proceed(ctx, req, res, route, reply, plan),
+        (reply) => {
+          try {
+            proceed(ctx, req, res, route, reply, plan);
+          } catch (err) {
+            failSafe(gw, res, err);
+          }
+        },
         (err: unknown) => {
           gw.onStepError(ctx, err);
           renderReply(res, INTERNAL, plan, ctx.requestId);
@@ -80,6 +110,18 @@ export function createRequestHandler(gw: EdgeContext, proto: 'http' | 'https') {
 
 /** Builds the `upgrade` listener: same host, route and steps as requests, then the action's upgrade. */
 export function createUpgradeHandler(gw: EdgeContext, proto: 'http' | 'https') {
+  const serve = createServeUpgrade(gw, proto);
+  return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    try {
+      serve(req, socket, head);
+    } catch (err) {
+      gw.onInternalError(err);
+      socket.destroy();
+    }
+  };
+}
+
+function createServeUpgrade(gw: EdgeContext, proto: 'http' | 'https') {
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const table = gw.table;
     socket.on('error', () => socket.destroy()); // a reset client must not crash the process
@@ -105,10 +147,15 @@ export function createUpgradeHandler(gw: EdgeContext, proto: 'http' | 'https') {
     const go = (reply: StepResult) => (reply ? refuse(reply, plan) : route.action.upgrade(ctx, req, socket, head, route, end));
     const decided = runSteps(route.steps, ctx);
     if (decided instanceof Promise) {
-      decided.then(go, (err: unknown) => {
-        gw.onStepError(ctx, err);
-        refuse(INTERNAL, plan);
-      });
+      decided
+        .then(go, (err: unknown) => {
+          gw.onStepError(ctx, err);
+          refuse(INTERNAL, plan);
+        })
+        .catch((err: unknown) => {
+          gw.onInternalError(err);
+          socket.destroy();
+        });
     } else go(decided);
   };
 }
