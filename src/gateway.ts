@@ -6,10 +6,10 @@ import { createAdminServer } from './admin/admin-server.js';
 import { Metrics } from './admin/metrics.js';
 import type { Config, ListenAddress } from './config/config-types.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
-import { writeAccessLog } from './observability/access-log.js';
+import { createAccessLogWriter } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { ProxyEngine } from './proxy/proxy-engine.js';
-import { watchConfigFile } from './reload/config-watcher.js';
+import { watchFiles } from './watch/watch-files.js';
 import { Reloader, type ReloadResult } from './reload/reloader.js';
 import { compileRouteTable } from './routing/compile-route-table.js';
 import type { RouteTable } from './routing/route-table.js';
@@ -81,7 +81,7 @@ export class Gateway {
     const gw = new Gateway(opts.configFile, loaded, log);
     try {
       await gw.listen(loaded.config);
-      if (opts.watch !== false) gw.watcher = watchConfigFile(opts.configFile, () => void gw.reload('watch'), log);
+      if (opts.watch !== false) gw.watcher = watchFiles([opts.configFile], () => void gw.reload('watch'), log);
     } catch (err) {
       await gw.close();
       throw err;
@@ -185,6 +185,7 @@ export class Gateway {
   private edge(): EdgeContext {
     const gw = this;
     const httpsPort = this.ports().https;
+    const accessLog = createAccessLogWriter(this.log);
     return {
       get table() {
         return gw.table;
@@ -194,7 +195,7 @@ export class Gateway {
       finish: (ctx, status, bytes) => {
         const ms = Number(process.hrtime.bigint() - ctx.startedAt) / 1e6;
         gw.metrics.observeRequest(ctx.hostLabel, status, ms / 1000);
-        if (gw.table.config.log.access) writeAccessLog(gw.log, ctx, status, bytes, ms);
+        if (gw.table.config.log.access) accessLog(ctx, status, bytes, ms);
       },
       onStepError: (ctx, err) => gw.log.error({ event: 'step_error', requestId: ctx.requestId, err }, 'request step failed'),
       onInternalError: (err) => gw.log.error({ event: 'internal_error', err }, 'request failed on an unexpected error'),

@@ -113,7 +113,7 @@ export class ProxyEngine {
     ex.proxyReq = undefined;
     ex.ctx.targetLabel = target.url;
     target.inFlight++;
-    this.proxy.web(req, ex.res, { target: target.url, agent: target.agent }, (err: Error) => this.onError(req, ex, target, err));
+    this.proxy.web(req, ex.res, { target: target.url, agent: target.agent, selfHandleResponse: true }, (err: Error) => this.onError(req, ex, target, err));
   }
 
   private onProxyReq(proxyReq: ClientRequest, req: TrackedRequest): void {
@@ -155,28 +155,31 @@ export class ProxyEngine {
       this.log.error({ event: 'upstream_error', requestId: ex.ctx.requestId, target: ex.ctx.targetLabel, code: 'ECONNRESET' }, 'upstream closed mid-response');
       ex.res.destroy();
     });
+    const res = ex.res;
+    if (res.headersSent || res.destroyed) {
+      proxyRes.resume(); // Portico already answered (413 while streaming the body): discard
+      return;
+    }
     const headers = proxyRes.headers;
     stripHopByHop(headers);
-    // Without this, http-proxy's setConnection writes `Connection: keep-alive` (the client's
-    // Connection header is already stripped), which makes Node keep the socket open even after
-    // the client sent `Connection: close`. Node's own keep-alive decision must stand.
-    if (isHttp2(ex.ctx.req)) {
-      // HTTP/2 has no Connection header and no reason phrase (RFC 9113 §8.2.2, §8.3.2); Node
-      // drops both with a process warning, so they are never handed to the response.
-      proxyRes.statusMessage = '';
-    } else {
-      headers.connection = ex.res.shouldKeepAlive ? 'keep-alive' : 'close';
-    }
     applyHeaderPlan(ex.plan, headers);
     headers['x-request-id'] = ex.ctx.requestId;
-    // http-proxy only sets the headers; Node sends them with the first body chunk. A stream (SSE,
-    // long poll: no Content-Length) would show the client nothing while the upstream is quiet,
-    // so its head goes out at once. The tick lets http-proxy copy status and headers first.
-    if (headers['content-length'] === undefined) {
-      process.nextTick(() => {
-        if (!ex.res.headersSent && !ex.res.destroyed) ex.res.flushHeaders();
-      });
+    // We write the head ourselves (selfHandleResponse) instead of http-proxy's outgoing passes:
+    // one writeHead instead of a setHeader per header, no reason phrase (HTTP/2 has none, and an
+    // upstream's odd phrase would make writeHead throw), and Connection left to Node, which
+    // honours the client's keep-alive choice.
+    try {
+      res.writeHead(proxyRes.statusCode ?? 502, headers);
+    } catch (err) {
+      this.log.error({ event: 'upstream_error', requestId: ex.ctx.requestId, target: ex.ctx.targetLabel, err }, 'invalid upstream response head');
+      proxyRes.destroy();
+      res.destroy();
+      return;
     }
+    // Node sends the head with the first body chunk; a stream (SSE, long poll: no
+    // Content-Length) would show the client nothing while the upstream is quiet.
+    if (headers['content-length'] === undefined) res.flushHeaders();
+    proxyRes.pipe(res);
   }
 
   private onError(req: TrackedRequest, ex: Exchange, target: TargetState, err: Error): void {

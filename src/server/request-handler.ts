@@ -59,10 +59,14 @@ function createServe(gw: EdgeContext, proto: 'http' | 'https') {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const table = gw.table;
     const ctx = createContext(table, req, proto);
+    // Bytes on the wire for this exchange (head + body). HTTP/1.1 connections carry one
+    // response at a time, so the socket's counter delta is exact; an HTTP/2 session's socket is
+    // shared by concurrent streams and exposes no per-stream count, so h2 logs 0.
     const bytesBefore = req.socket.bytesWritten;
     res.once('close', () => {
       const status = responseComplete(res) || res.headersSent ? res.statusCode : 499;
-      gw.finish(ctx, status, req.socket.bytesWritten - bytesBefore);
+      const bytes = req.socket.bytesWritten - bytesBefore;
+      gw.finish(ctx, status, Number.isFinite(bytes) ? bytes : 0);
     });
     if (req.headers['content-length'] !== undefined && req.headers['transfer-encoding'] !== undefined) {
       // Ambiguous framing is the request-smuggling vector: refuse and close (RFC 9112 §6.3).

@@ -2,7 +2,7 @@ import type tls from 'node:tls';
 import type { Config, HostConfig, TlsConfig } from '../config/config-types.js';
 import { createAcmeIssuer } from './acme-issuer.js';
 import type { CertificateManager, CertificateManagerOptions } from './certificate-manager-types.js';
-import { watchFilePair } from './file-pair-watcher.js';
+import { watchFiles } from '../watch/watch-files.js';
 import { certificateSource, hostNames, loadHostCertificate, readFilePair, temporaryCertificate, type HostCertificate } from './host-certificate.js';
 import { createRenewalScheduler } from './renewal-scheduler.js';
 import { createServingContext } from './serving-context.js';
@@ -114,7 +114,7 @@ export function createCertificateManager(opts: CertificateManagerOptions): Certi
     entries.set(host.name, entry);
     install(entry, cert, 'loaded');
     if (host.tls.kind === 'file') {
-      entry.watcher = watchFilePair([host.tls.certFile, host.tls.keyFile], () => void onFileChange(entry), log);
+      entry.watcher = watchFiles([host.tls.certFile, host.tls.keyFile], () => void onFileChange(entry), log);
     }
   };
 
