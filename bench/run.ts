@@ -15,7 +15,7 @@ import bcrypt from 'bcryptjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const DURATION = process.env.BENCH_DURATION ?? '5s';
+const DURATION = process.env.BENCH_DURATION ?? '3s';
 const has = (cmd: string) => {
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
@@ -98,26 +98,57 @@ async function wrk(url: string, conns: number, headers: string[]): Promise<{ rps
   return { rps, p50, p99, total, errors };
 }
 
-async function measure(name: string, url: string, pid: number | undefined, headers: string[] = []): Promise<Result[]> {
-  const results: Result[] = [];
-  for (const conns of [64, 4]) {
-    await wrk(url, conns, headers).catch(() => undefined); // warm-up: JIT, pools, caches
-    const before = pid ? cpuTicks(pid) : 0;
-    const r = await wrk(url, conns, headers);
-    const ticks = pid ? cpuTicks(pid) - before : 0;
-    results.push({
-      name,
-      conns,
-      rps: r.rps,
-      p50us: r.p50,
-      p99us: r.p99,
-      cpuUsPerReq: pid ? (ticks / CLK_TCK / r.total) * 1e6 : undefined,
-      rssMiB: pid ? rssMiB(pid) : undefined,
-      errors: r.errors,
-    });
-    process.stderr.write(`  ${name} c=${conns}: ${r.rps.toFixed(0)} req/s\n`);
+interface Scenario {
+  readonly name: string;
+  readonly url: string;
+  readonly pid: number | undefined;
+  readonly headers: string[];
+}
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/**
+ * Runs every scenario ROUNDS times, interleaved (a, b, c, a, b, c…), so that a slow moment of
+ * the machine hits every peer alike. CPU per request is the minimum over rounds (the run least
+ * disturbed by the rest of the machine); throughput and latency are the medians.
+ */
+async function measureAll(scenarios: readonly Scenario[]): Promise<Result[]> {
+  const samples = new Map<string, Result[]>();
+  for (const sc of scenarios) for (const conns of [64, 4]) await wrk(sc.url, conns, sc.headers).catch(() => undefined); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const sc of scenarios) {
+      for (const conns of [64, 4]) {
+        const before = sc.pid ? cpuTicks(sc.pid) : 0;
+        const r = await wrk(sc.url, conns, sc.headers);
+        const ticks = sc.pid ? cpuTicks(sc.pid) - before : 0;
+        const key = `${sc.name}|${conns}`;
+        const list = samples.get(key) ?? [];
+        list.push({
+          name: sc.name,
+          conns,
+          rps: r.rps,
+          p50us: r.p50,
+          p99us: r.p99,
+          cpuUsPerReq: sc.pid ? (ticks / CLK_TCK / r.total) * 1e6 : undefined,
+          rssMiB: sc.pid ? rssMiB(sc.pid) : undefined,
+          errors: r.errors,
+        });
+        samples.set(key, list);
+        process.stderr.write(`  round ${round + 1}/${ROUNDS} ${sc.name} c=${conns}: ${r.rps.toFixed(0)} req/s\n`);
+      }
+    }
   }
-  return results;
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  return [...samples.values()].map((list) => ({
+    name: list[0]!.name,
+    conns: list[0]!.conns,
+    rps: median(list.map((r) => r.rps)),
+    p50us: median(list.map((r) => r.p50us)),
+    p99us: median(list.map((r) => r.p99us)),
+    cpuUsPerReq: list[0]!.cpuUsPerReq === undefined ? undefined : Math.min(...list.map((r) => r.cpuUsPerReq!)),
+    rssMiB: list[0]!.rssMiB === undefined ? undefined : Math.max(...list.map((r) => r.rssMiB!)),
+    errors: list.reduce((n, r) => n + r.errors, 0),
+  }));
 }
 
 async function startPortico(upstreamPort: number): Promise<{ child: ChildProcess; http: number; https: number; auth: string }> {
@@ -210,34 +241,30 @@ function table(results: Result[]): string {
 async function main(): Promise<void> {
   const node = process.execPath;
   const upstream = await startWithPort(0, node, [join(here, 'upstream.js')]);
-  const results: Result[] = [];
-  results.push(...(await measure('direct', `http://127.0.0.1:${upstream.port}/`, undefined)));
-
   const bare = await startWithPort(1, node, [join(here, 'bare-proxy.js'), String(upstream.port)]);
-  results.push(...(await measure('bare http-proxy', `http://127.0.0.1:${bare.port}/`, bare.child.pid)));
-  bare.child.kill();
-
   const portico = await startPortico(upstream.port);
+  const nginx = await startNginx(upstream.port);
   const pid = portico.child.pid!;
   const plain = `http://127.0.0.1:${portico.http}/`;
-  results.push(...(await measure('portico', plain, pid, ['Host: bench.local'])));
-  results.push(...(await measure('portico + basic auth', plain, pid, ['Host: auth.local', `Authorization: Basic ${portico.auth}`])));
-  results.push(...(await measure('portico + rate limits', plain, pid, ['Host: limited.local'])));
-  results.push(...(await measure('portico https', `https://127.0.0.1:${portico.https}/`, pid, ['Host: tls.local'])));
-  results.push(...(await measure('portico TLS handshake/req', `https://127.0.0.1:${portico.https}/`, pid, ['Host: tls.local', 'Connection: close'])));
-  portico.child.kill('SIGTERM');
-
-  const nginx = await startNginx(upstream.port);
-  if (nginx) {
-    results.push(...(await measure('nginx', `http://127.0.0.1:${nginx.port}/`, nginx.child.pid, ['Host: bench.local'])));
-    nginx.child.kill('SIGTERM');
-  }
-  upstream.child.kill();
+  const secure = `https://127.0.0.1:${portico.https}/`;
+  const scenarios: Scenario[] = [
+    { name: 'direct', url: `http://127.0.0.1:${upstream.port}/`, pid: undefined, headers: [] },
+    { name: 'bare http-proxy', url: `http://127.0.0.1:${bare.port}/`, pid: bare.child.pid, headers: [] },
+    { name: 'portico', url: plain, pid, headers: ['Host: bench.local'] },
+    { name: 'portico + basic auth', url: plain, pid, headers: ['Host: auth.local', `Authorization: Basic ${portico.auth}`] },
+    { name: 'portico + rate limits', url: plain, pid, headers: ['Host: limited.local'] },
+    { name: 'portico https', url: secure, pid, headers: ['Host: tls.local'] },
+    { name: 'portico TLS handshake/req', url: secure, pid, headers: ['Host: tls.local', 'Connection: close'] },
+  ];
+  if (nginx) scenarios.push({ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/`, pid: nginx.child.pid, headers: ['Host: bench.local'] });
+  const results = await measureAll(scenarios);
+  for (const c of [bare.child, portico.child, nginx?.child, upstream.child]) c?.kill('SIGTERM');
 
   const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.+)/)?.[1] ?? 'unknown CPU';
-  console.log(`\nPortico benchmark — ${new Date().toISOString()} — Node ${process.version} — ${cpu} — wrk ${DURATION} per run${TASKSET ? ', proxy pinned to CPU 1, wrk to CPU 0' : ''}\n`);
+  console.log(`\nPortico benchmark — ${new Date().toISOString()} — Node ${process.version} — ${cpu} — wrk ${DURATION} per run, ${ROUNDS} interleaved rounds${TASKSET ? ', proxies pinned to CPU 1, wrk to CPU 0' : ''}\n`);
   console.log(table(results));
-  console.log('\nCPU µs/req is the proxy process only (utime+stime from /proc ÷ requests); ×floor compares with the bare http-proxy script.');
+  console.log('\nCPU µs/req: the proxy process only (utime+stime from /proc ÷ requests), minimum over rounds; ×floor compares with the bare http-proxy script.');
+  console.log('req/s and latencies: medians over rounds. "TLS handshake/req" sends Connection: close, so every request is a new TLS connection.');
 }
 
 main().catch((err: unknown) => {

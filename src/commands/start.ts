@@ -6,7 +6,8 @@ import { Gateway } from '../gateway.js';
  */
 export async function runStart(file: string): Promise<number> {
   const gateway = await Gateway.start({ configFile: file });
-  process.on('SIGHUP', () => void gateway.reload('sighup'));
+  // Like `nginx -s reload`, SIGHUP re-applies the file even when its content did not change.
+  process.on('SIGHUP', () => void gateway.reload('sighup', true));
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

@@ -132,3 +132,35 @@ hosts:
   t.notMatch(stderr, /Error|at .*\(/, 'no stack trace');
   t.match(stdout, /"event":"shutdown"/);
 });
+
+t.test('the CLI reloads on SIGHUP and drains on SIGINT', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'portico-cli-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'routes.yaml');
+  const config = (body: string) => `listen: { http: "127.0.0.1:0", https: "127.0.0.1:0" }
+tls: { certs: ./certs }
+hosts:
+  s.test: { tls: off, routes: [ { respond: { body: "${body}" } } ] }
+`;
+  await writeFile(file, config('one'));
+  const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+  const child = spawn(process.execPath, [cli, 'start', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  const lines = () => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const listening = await eventually(() => lines().find((l) => l.event === 'listening'), { within: 10_000, message: 'listening' });
+  const port = listening!.http as number;
+  t.equal((await request(port, '/', { headers: { host: 's.test' } })).body, 'one');
+
+  child.kill('SIGHUP');
+  await eventually(() => lines().some((l) => l.event === 'reload' && l.trigger === 'sighup' && l.result === 'ok'), { within: 5000, message: 'SIGHUP reload logged' });
+  t.pass('SIGHUP reloads even an unchanged file, like nginx -s reload');
+
+  child.kill('SIGINT');
+  t.equal(await exited, 0, 'SIGINT drains and exits 0');
+  t.match(stdout, /"event":"shutdown","signal":"SIGINT"/);
+});
