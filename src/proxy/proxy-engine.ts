@@ -113,7 +113,7 @@ export class ProxyEngine {
     ex.proxyReq = undefined;
     ex.ctx.targetLabel = target.url;
     target.inFlight++;
-    this.proxy.web(req, ex.res, { target: target.url, agent: target.agent, selfHandleResponse: true }, (err: Error) => this.onError(req, ex, target, err));
+    this.proxy.web(req, ex.res, target.webOptions, (err: Error) => this.onError(req, ex, target, err));
   }
 
   private onProxyReq(proxyReq: ClientRequest, req: TrackedRequest): void {

@@ -17,6 +17,13 @@ export class TargetState {
   /** Precomputed id mixed into the ip_hash score. */
   readonly hashSeed: number;
   readonly agent: HttpAgent;
+  /**
+   * The options handed to http-proxy's web() for this target, built once. The target is given
+   * pre-parsed (http-proxy would url.parse a string on every request), `toProxy` makes it take
+   * `req.url` as is instead of url.parse-ing it again, and `selfHandleResponse` lets the engine
+   * write the response head itself.
+   */
+  readonly webOptions: Readonly<Record<string, unknown>>;
   healthy = true;
   inFlight = 0;
   private fails = 0;
@@ -35,6 +42,9 @@ export class TargetState {
     this.hashSeed = fnv1a(url);
     const agentOptions = { keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const, timeout: 60_000 };
     this.agent = url.startsWith('https:') ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    const u = new URL(url);
+    const target = { protocol: u.protocol, host: u.host, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: null, pathname: null };
+    this.webOptions = Object.freeze({ target, agent: this.agent, selfHandleResponse: true, toProxy: true, prependPath: false });
   }
 
   /** Eligible for new requests: healthy, or a passively downed target whose cooldown has passed. */

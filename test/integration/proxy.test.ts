@@ -273,3 +273,16 @@ t.test('one access log line per request with the SPEC fields', async (t) => {
   const own = await eventually(() => portico.logs.find({ event: 'access', requestId: 'log-me-2' }));
   t.match(own, { status: 404, route: '-', upstream: null });
 });
+
+t.test('the upstream receives the path exactly as sent (repeated slashes, encodings, query)', async (t) => {
+  const upstream = await startUpstream();
+  t.teardown(() => upstream.close());
+  const portico = await startPortico(`hosts:
+  raw.test: { tls: off, routes: [ { upstream: "${upstream.target}" } ] }
+`);
+  t.teardown(() => portico.close());
+  for (const path of ['/a//b', '/a/%2F/b?x=1&y=%20', '/caf%C3%A9/./x', '//lead']) {
+    const r = await request(portico.http, path, { headers: { host: 'raw.test' } });
+    t.equal(JSON.parse(r.body).url, path, `${path} forwarded unchanged`);
+  }
+});
