@@ -7,11 +7,7 @@ import type { LocalReply } from './step.js';
 export function renderReply(res: ServerResponse, reply: LocalReply, plan: HeaderPlan, requestId: string): void {
   if (res.headersSent || res.destroyed) return;
   const body = reply.body ?? '';
-  const headers: Record<string, string | number> = { 'content-type': 'text/plain; charset=utf-8' };
-  if (reply.headers) for (const [k, v] of Object.entries(reply.headers)) headers[k.toLowerCase()] = v;
-  applyHeaderPlan(plan, headers);
-  headers['x-request-id'] = requestId;
-  headers['content-length'] = Buffer.byteLength(body);
+  const headers = replyHeaders(reply, plan, requestId, body);
   // HTTP/2 has no Connection header (RFC 9113 §8.2.2): the stream ends, the session stays.
   if (res.req?.httpVersionMajor === 2) delete headers.connection;
   res.writeHead(reply.status, headers);
@@ -25,13 +21,19 @@ export function renderReplyOnSocket(socket: Duplex, reply: LocalReply, plan: Hea
     return;
   }
   const body = reply.body ?? '';
+  const headers = replyHeaders(reply, plan, requestId, body);
+  headers.connection = 'close';
+  let head = `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}\r\n`;
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  socket.end(`${head}\r\n${body}`);
+}
+
+/** The reply's own headers, then the route's plan, then the request id and length. */
+function replyHeaders(reply: LocalReply, plan: HeaderPlan, requestId: string, body: string): Record<string, string | number> {
   const headers: Record<string, string | number> = { 'content-type': 'text/plain; charset=utf-8' };
   if (reply.headers) for (const [k, v] of Object.entries(reply.headers)) headers[k.toLowerCase()] = v;
   applyHeaderPlan(plan, headers);
   headers['x-request-id'] = requestId;
   headers['content-length'] = Buffer.byteLength(body);
-  headers.connection = 'close';
-  let head = `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}\r\n`;
-  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
-  socket.end(`${head}\r\n${body}`);
+  return headers;
 }

@@ -1,7 +1,6 @@
 import type { BasicAuthConfig, Config, HostConfig, RateLimitConfig, RouteConfig } from '../config/config-types.js';
 import { createProxyAction } from '../pipeline/actions/proxy-action.js';
-import { createRedirectAction } from '../pipeline/actions/redirect-action.js';
-import { createRespondAction } from '../pipeline/actions/respond-action.js';
+import { createLocalReplyAction } from '../pipeline/actions/local-reply-action.js';
 import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS } from '../pipeline/header-plan.js';
 import type { Step } from '../pipeline/step.js';
 import { createBodyLimitStep } from '../pipeline/steps/body-limit.js';
@@ -116,9 +115,8 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
 function compileAction(rc: RouteConfig, hd: HostDeps): Action {
   switch (rc.action.kind) {
     case 'respond':
-      return createRespondAction(rc.action);
     case 'redirect':
-      return createRedirectAction(rc.action);
+      return createLocalReplyAction(rc.action);
     case 'proxy': {
       const pool = hd.pools.get(rc.action.upstream);
       if (!pool) throw new Error(`upstream "${rc.action.upstream}" missing after validation`);

@@ -13,8 +13,8 @@ import { createMemoryChallengeStore } from '../../src/tls/memory-challenge-store
 import { startPebble, type PebbleProcess } from '../helpers/start-pebble.js';
 import { acmeClientForTests } from '../helpers/tls-acme-client.js';
 import { tlsConfig, tlsHost } from '../helpers/tls-config.js';
-import { eventuallyTls } from '../helpers/tls-eventually.js';
-import { tlsLogSink } from '../helpers/tls-log-sink.js';
+import { eventually } from '../helpers/eventually.js';
+import { createLogSink } from '../helpers/log-sink.js';
 import { presentedCertificate, startTlsServer } from '../helpers/tls-probe.js';
 
 const DAY = 86_400_000;
@@ -43,8 +43,8 @@ function acmeFor(pebble: PebbleProcess, renewBeforeMs = 30 * DAY): AcmeConfig {
 }
 
 function newManager(t: Tap, store: CertStore, httpPort: number, extra: { backoffBaseMs?: number } = {}) {
-  const sink = tlsLogSink();
-  const manager = createCertificateManager({ log: sink.log, store, challenges: createMemoryChallengeStore(), acmePollMs: 50, backoffBaseMs: extra.backoffBaseMs ?? 50 });
+  const sink = createLogSink();
+  const manager = createCertificateManager({ log: sink.logger, store, challenges: createMemoryChallengeStore(), acmePollMs: 50, backoffBaseMs: extra.backoffBaseMs ?? 50 });
   manager.setHttpPort(httpPort);
   t.teardown(() => manager.close());
   return { manager, lines: sink.lines };
@@ -83,7 +83,7 @@ t.test('ACME with Pebble: issue, reuse, renew, survive an outage', async (t) => 
     t.teardown(() => server.close());
     t.ok(manager.status()[0]?.temporary, 'temporary certificate until issuance');
     t.notOk(manager.hasHsts('example.test'));
-    firstSerial = await eventuallyTls(() => serialOf(manager), { what: 'issuance', within: 20_000 });
+    firstSerial = await eventually(() => serialOf(manager), { message: 'issuance', within: 20_000 });
     t.comment(`issued in ${Date.now() - started} ms`);
     const served = await presentedCertificate(server.port, 'www.example.test');
     t.equal(served.serialNumber, firstSerial, 'served via SNI, swapped in live');
@@ -115,10 +115,10 @@ t.test('ACME with Pebble: issue, reuse, renew, survive an outage', async (t) => 
     await manager.apply(tlsConfig(certs, hosts, acmeFor(pebble, 100 * 365 * DAY)));
     const server = await startTlsServer(manager);
     t.teardown(() => server.close());
-    const renewed = await eventuallyTls(async () => {
+    const renewed = await eventually(async () => {
       const serial = (await presentedCertificate(server.port, 'example.test')).serialNumber;
       return serial !== firstSerial ? serial : undefined;
-    }, { what: 'renewal', within: 20_000 });
+    }, { message: 'renewal', within: 20_000 });
     t.not(renewed, firstSerial, 'new serial served');
     t.equal(new X509Certificate(await fs.readFile(path.join(certs, 'acme', 'example.test.crt'))).serialNumber, renewed, 'stored');
     t.equal(lines.filter((l) => l.action === 'issued').length, 1, 'renewed once, not in a loop');
@@ -132,10 +132,10 @@ t.test('ACME with Pebble: issue, reuse, renew, survive an outage', async (t) => 
     await manager.apply(tlsConfig(certs, hosts, acmeFor(pebble, 100 * 365 * DAY)));
     const server = await startTlsServer(manager);
     t.teardown(() => server.close());
-    const errors = await eventuallyTls(() => {
+    const errors = await eventually(() => {
       const found = lines.filter((l) => l.event === 'certificate' && l.result === 'error' && l.host === 'example.test');
       return found.length >= 3 ? found : undefined;
-    }, { what: 'three failed attempts', within: 20_000 });
+    }, { message: 'three failed attempts', within: 20_000 });
     t.same(errors.slice(0, 3).map((l) => [l.attempt, l.retryInMs]), [[1, 50], [2, 100], [3, 200]], 'exponential backoff');
     t.match(errors[0], { err: { code: 'PORTICO_ACME_FAILED' } });
     t.equal((await presentedCertificate(server.port, 'example.test')).serialNumber, firstSerial, 'old certificate still served');

@@ -13,8 +13,8 @@ import { startPebble } from '../helpers/start-pebble.js';
 import { startRedis } from '../helpers/start-redis.js';
 import { acmeClientForTests } from '../helpers/tls-acme-client.js';
 import { tlsConfig, tlsHost } from '../helpers/tls-config.js';
-import { eventuallyTls } from '../helpers/tls-eventually.js';
-import { tlsLogSink } from '../helpers/tls-log-sink.js';
+import { eventually } from '../helpers/eventually.js';
+import { createLogSink } from '../helpers/log-sink.js';
 import { presentedCertificate, startTlsServer } from '../helpers/tls-probe.js';
 
 t.teardown(acmeClientForTests());
@@ -55,10 +55,10 @@ t.test('two instances sharing Redis obtain one certificate; either answers the c
     const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
     t.teardown(() => client.quit());
     const certs = path.join(dir, name);
-    const sink = tlsLogSink();
-    const store = new LayeredCertStore({ shared: new RedisCertStore({ client, prefix: 'portico:' }), mirror: new FileCertStore(certs), log: sink.log });
+    const sink = createLogSink();
+    const store = new LayeredCertStore({ shared: new RedisCertStore({ client, prefix: 'portico:' }), mirror: new FileCertStore(certs), log: sink.logger });
     const manager = createCertificateManager({
-      log: sink.log, store, challenges: new RedisChallengeStore({ client, prefix: 'portico:' }),
+      log: sink.logger, store, challenges: new RedisChallengeStore({ client, prefix: 'portico:' }),
       acmePollMs: 50, backoffBaseMs: 50, lockPollMs: 50,
     });
     t.teardown(() => manager.close());
@@ -69,10 +69,10 @@ t.test('two instances sharing Redis obtain one certificate; either answers the c
     manager.setHttpPort(httpPort); // both start ordering at the same moment
   }));
 
-  const serials = await eventuallyTls(() => {
+  const serials = await eventually(() => {
     const found = instances.map((i) => i.manager.status()[0]);
     return found.every((s) => s && !s.temporary) ? found.map((s) => s?.serial) : undefined;
-  }, { what: 'both instances serve a real certificate', within: 20_000 });
+  }, { message: 'both instances serve a real certificate', within: 20_000 });
   t.equal(serials[0], serials[1], 'the same certificate on both');
   const orders = instances.map((i) => i.lines.filter((l) => l.result === 'ordering').length);
   t.same(orders.slice().sort(), [0, 1], 'exactly one order across both instances');
@@ -82,7 +82,7 @@ t.test('two instances sharing Redis obtain one certificate; either answers the c
     const server = await startTlsServer(instance.manager);
     t.teardown(() => server.close());
     t.equal((await presentedCertificate(server.port, 'www.shared.test')).serialNumber, serials[0], 'served by both');
-    const mirrored = await eventuallyTls(() => fs.readdir(path.join(instance.certs, 'acme')).catch(() => undefined), { what: 'mirror' });
+    const mirrored = await eventually(() => fs.readdir(path.join(instance.certs, 'acme')).catch(() => undefined), { message: 'mirror' });
     t.ok(mirrored.includes('shared.test.crt') && mirrored.includes('shared.test.key'), 'local mirror holds the certificate');
   }
 });

@@ -1,31 +1,19 @@
 import { performance } from 'node:perf_hooks';
 import t from 'tap';
 import type { RateLimitConfig } from '../../src/config/config-types.js';
-import { createLogger } from '../../src/observability/logger.js';
 import type { TakeResult } from '../../src/ratelimit/bucket-store.js';
 import { createFallbackBucketStore, type FallbackBucketStore } from '../../src/ratelimit/fallback-bucket-store.js';
 import { createLocalBucketStore } from '../../src/ratelimit/local-bucket-store.js';
 import { createRedisBucketStore } from '../../src/ratelimit/redis-bucket-store.js';
 import { createRedisConnection, type RedisConnection } from '../../src/store/redis-connection.js';
+import { eventually } from '../helpers/eventually.js';
+import { createLogSink } from '../helpers/log-sink.js';
 import { startRedis } from '../helpers/start-redis.js';
 
-type LogLine = Record<string, unknown>;
-
-/** Polls `predicate` with backoff until it holds, or fails after `within` ms. */
-async function eventually(predicate: () => boolean | Promise<boolean>, within = 10_000): Promise<void> {
-  const deadline = Date.now() + within;
-  let delay = 5;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${within} ms`);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 100);
-  }
-}
-
-function logSink(): { lines: LogLine[]; log: ReturnType<typeof createLogger> } {
-  const lines: LogLine[] = [];
-  const log = createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
-  return { lines, log };
+/** The shared log sink, shaped as { lines, log } for these tests. */
+function logSink(): { lines: Record<string, unknown>[]; log: ReturnType<typeof createLogSink>['logger'] } {
+  const sink = createLogSink();
+  return { lines: sink.lines, log: sink.logger };
 }
 
 function limitOf(ratePerSec: number, burst: number): RateLimitConfig {

@@ -6,8 +6,8 @@ import { LayeredCertStore } from '../../src/tls/layered-cert-store.js';
 import { RedisCertStore } from '../../src/tls/redis-cert-store.js';
 import { RedisChallengeStore } from '../../src/tls/redis-challenge-store.js';
 import { startRedis } from '../helpers/start-redis.js';
-import { eventuallyTls } from '../helpers/tls-eventually.js';
-import { tlsLogSink } from '../helpers/tls-log-sink.js';
+import { eventually } from '../helpers/eventually.js';
+import { createLogSink } from '../helpers/log-sink.js';
 
 t.test('Redis certificate and challenge stores', async (t) => {
   const redis = await startRedis();
@@ -16,7 +16,7 @@ t.test('Redis certificate and challenge stores', async (t) => {
   const client = new Redis(redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => 50 });
   client.on('error', () => undefined);
   t.teardown(() => client.disconnect());
-  await eventuallyTls(() => client.status === 'ready', { what: 'redis connection' });
+  await eventually(() => client.status === 'ready', { message: 'redis connection' });
   const store = new RedisCertStore({ client, prefix: 'p1:' });
 
   await t.test('store, load, list under the prefix', async (t) => {
@@ -37,7 +37,7 @@ t.test('Redis certificate and challenge stores', async (t) => {
     await first?.release();
     const short = await store.lock('acme/a.test', 30);
     t.ok(short);
-    const next = await eventuallyTls(() => store.lock('acme/a.test', 60_000), { what: 'lock expiry' });
+    const next = await eventually(() => store.lock('acme/a.test', 60_000), { message: 'lock expiry' });
     await short?.release(); // the expired holder must not delete the new lock
     t.equal(await store.lock('acme/a.test', 60_000), undefined, 'still held by the new owner');
     await next.release();
@@ -52,12 +52,12 @@ t.test('Redis certificate and challenge stores', async (t) => {
     await a.remove('tok');
     t.equal(await b.get('tok'), undefined, 'removed');
     await b.set('short', 'short.auth');
-    await eventuallyTls(async () => (await a.get('short')) === undefined, { what: 'ttl expiry' });
+    await eventually(async () => (await a.get('short')) === undefined, { message: 'ttl expiry' });
     t.pass('expired');
   });
 
   await t.test('layered store: mirrors writes, reads the mirror while Redis is down', async (t) => {
-    const { log, lines } = tlsLogSink();
+    const { logger: log, lines } = createLogSink();
     const mirror = new FileCertStore(path.join(t.testdir(), 'certs'));
     const layered = new LayeredCertStore({ shared: store, mirror, log });
     await layered.store('acme/m.test.crt', Buffer.from('M1'));

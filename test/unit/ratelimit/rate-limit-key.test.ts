@@ -1,21 +1,10 @@
-import type { IncomingMessage } from 'node:http';
 import t from 'tap';
+import { fakeContext } from '../../helpers/fake-context.js';
 import type { RequestContext } from '../../../src/pipeline/request-context.js';
 import { compileRateLimitKey } from '../../../src/ratelimit/rate-limit-key.js';
 
 function ctx(clientIp: string, headers: Record<string, string | string[]> = {}): RequestContext {
-  return {
-    req: { headers, method: 'GET' } as unknown as IncomingMessage,
-    clientIp,
-    peerIp: clientIp,
-    requestId: 'r1',
-    matchPath: '/',
-    proto: 'http',
-    startedAt: 0n,
-    hostLabel: '-',
-    routeLabel: '-',
-    targetLabel: undefined,
-  };
+  return fakeContext({ clientIp, headers });
 }
 
 t.test('ip keys by client IP', async (t) => {

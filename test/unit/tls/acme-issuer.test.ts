@@ -3,11 +3,11 @@ import { createAcmeIssuer } from '../../../src/tls/acme-issuer.js';
 import { FileCertStore } from '../../../src/tls/file-cert-store.js';
 import { createMemoryChallengeStore } from '../../../src/tls/memory-challenge-store.js';
 import { tlsHost } from '../../helpers/tls-config.js';
-import { tlsLogSink } from '../../helpers/tls-log-sink.js';
+import { createLogSink } from '../../helpers/log-sink.js';
 
 t.test('orders only names the config allows', async (t) => {
   const store = new FileCertStore(t.testdir());
-  const issuer = createAcmeIssuer({ store, challenges: createMemoryChallengeStore(), log: tlsLogSink().log });
+  const issuer = createAcmeIssuer({ store, challenges: createMemoryChallengeStore(), log: createLogSink().logger });
   // An unreachable directory: the assertion must fire before any network or account work.
   const acme = { email: 'ops@example.test', directoryUrl: 'https://127.0.0.1:9/dir', caFile: undefined, renewBeforeMs: 1 };
   const host = tlsHost('a.test', { kind: 'acme' }, ['www.a.test']);

@@ -9,12 +9,12 @@ import { createMemoryChallengeStore } from '../../../src/tls/memory-challenge-st
 import { createSelfSignedCertificate } from '../../../src/tls/self-signed.js';
 import { makeTestCertificate } from '../../helpers/tls-certs.js';
 import { tlsConfig, tlsHost } from '../../helpers/tls-config.js';
-import { eventuallyTls } from '../../helpers/tls-eventually.js';
-import { tlsLogSink } from '../../helpers/tls-log-sink.js';
+import { eventually } from '../../helpers/eventually.js';
+import { createLogSink } from '../../helpers/log-sink.js';
 import { presentedCertificate, startTlsServer } from '../../helpers/tls-probe.js';
 
 async function setup(t: { teardown(fn: () => unknown): void }, certsDir: string): Promise<{ manager: CertificateManager; lines: Record<string, unknown>[] }> {
-  const { log, lines } = tlsLogSink();
+  const { logger: log, lines } = createLogSink();
   const manager = createCertificateManager({ log, store: new FileCertStore(certsDir), challenges: createMemoryChallengeStore() });
   t.teardown(() => manager.close());
   return { manager, lines };
@@ -97,7 +97,7 @@ t.test('an expired file certificate is never served; a valid replacement is hot-
   await fs.rename(`${keyFile}.new`, keyFile);
   await fs.rename(`${certFile}.new`, certFile);
   const serial = new X509Certificate(fresh.certPem).serialNumber;
-  await eventuallyTls(async () => (await presentedCertificate(server.port, 'f.test')).serialNumber === serial, { what: 'hot swap' });
+  await eventually(async () => (await presentedCertificate(server.port, 'f.test')).serialNumber === serial, { message: 'hot swap' });
   t.ok(manager.hasHsts('f.test'));
 });
 
@@ -116,18 +116,18 @@ t.test('a corrupt or mismatched file on swap keeps the old certificate', async (
 
   const errorsBefore = lines.filter((l) => l.result === 'error').length;
   await fs.writeFile(certFile, '-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n');
-  await eventuallyTls(() => lines.filter((l) => l.result === 'error').length > errorsBefore, { what: 'corrupt file logged' });
+  await eventually(() => lines.filter((l) => l.result === 'error').length > errorsBefore, { message: 'corrupt file logged' });
   t.equal((await presentedCertificate(server.port, 'f.test')).serialNumber, goodSerial, 'corrupt cert: old pair served');
 
   const other = await createSelfSignedCertificate(['f.test'], { days: 30 });
   const errorsMid = lines.filter((l) => l.result === 'error').length;
   await fs.writeFile(certFile, other.certPem); // new cert, old key: mismatched pair
-  await eventuallyTls(() => lines.filter((l) => l.result === 'error').length > errorsMid, { what: 'mismatch logged' });
+  await eventually(() => lines.filter((l) => l.result === 'error').length > errorsMid, { message: 'mismatch logged' });
   t.equal((await presentedCertificate(server.port, 'f.test')).serialNumber, goodSerial, 'mismatched pair: old pair served');
 
   await fs.writeFile(keyFile, other.keyPem); // now the pair matches
   const otherSerial = new X509Certificate(other.certPem).serialNumber;
-  await eventuallyTls(async () => (await presentedCertificate(server.port, 'f.test')).serialNumber === otherSerial, { what: 'swap once both match' });
+  await eventually(async () => (await presentedCertificate(server.port, 'f.test')).serialNumber === otherSerial, { message: 'swap once both match' });
   t.pass('matching pair swapped in');
 });
 
@@ -159,7 +159,7 @@ t.test('an RSA file certificate next to ECDSA ones, acme host before issuance, p
 
 t.test('challengeResponse answers stored tokens only', async (t) => {
   const challenges = createMemoryChallengeStore();
-  const { log } = tlsLogSink();
+  const { logger: log } = createLogSink();
   const manager = createCertificateManager({ log, store: new FileCertStore(t.testdir()), challenges });
   t.teardown(() => manager.close());
   await challenges.set('tok_en-1', 'tok_en-1.thumb');
@@ -180,10 +180,10 @@ t.test('a certificate that expires while served is replaced by a temporary one a
   const server = await startTlsServer(manager);
   t.teardown(() => server.close());
   t.equal((await presentedCertificate(server.port, 'f.test')).issuer, 'CN=Soon CA', 'served while valid');
-  const after = await eventuallyTls(async () => {
+  const after = await eventually(async () => {
     const cert = await presentedCertificate(server.port, 'f.test');
     return cert.issuer !== 'CN=Soon CA' ? cert : undefined;
-  }, { what: 'swap at expiry', within: 5_000 });
+  }, { message: 'swap at expiry', within: 5_000 });
   t.ok(Date.parse(after.validTo) > Date.now(), 'an unexpired stand-in');
   t.ok(manager.status()[0]?.temporary);
 });

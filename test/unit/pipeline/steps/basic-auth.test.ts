@@ -1,6 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import bcrypt from 'bcryptjs';
 import t from 'tap';
+import { fakeContext } from '../../../helpers/fake-context.js';
 import { createAuthFailureThrottle } from '../../../../src/auth/auth-failure-throttle.js';
 import { createCredentialCache } from '../../../../src/auth/credential-cache.js';
 import type { BasicAuthConfig } from '../../../../src/config/config-types.js';
@@ -8,19 +8,7 @@ import type { RequestContext } from '../../../../src/pipeline/request-context.js
 import { createBasicAuthStep } from '../../../../src/pipeline/steps/basic-auth.js';
 
 function ctx(authorization?: string, clientIp = '1.1.1.1'): RequestContext {
-  const headers = authorization === undefined ? {} : { authorization };
-  return {
-    req: { headers, method: 'GET' } as unknown as IncomingMessage,
-    clientIp,
-    peerIp: clientIp,
-    requestId: 'r1',
-    matchPath: '/',
-    proto: 'https',
-    startedAt: 0n,
-    hostLabel: 'staging.example.com',
-    routeLabel: '/',
-    targetLabel: undefined,
-  };
+  return fakeContext({ clientIp, headers: authorization === undefined ? {} : { authorization }, proto: 'https' });
 }
 const basic = (user: string, password: string): string =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

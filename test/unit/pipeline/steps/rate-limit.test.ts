@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
 import t from 'tap';
+import { fakeContext } from '../../../helpers/fake-context.js';
 import type { RateLimitConfig } from '../../../../src/config/config-types.js';
 import type { RequestContext } from '../../../../src/pipeline/request-context.js';
 import { createRateLimitStep } from '../../../../src/pipeline/steps/rate-limit.js';
@@ -7,18 +7,7 @@ import type { BucketStore, TakeResult } from '../../../../src/ratelimit/bucket-s
 import { createLocalBucketStore } from '../../../../src/ratelimit/local-bucket-store.js';
 
 function ctx(clientIp: string, headers: Record<string, string> = {}): RequestContext {
-  return {
-    req: { headers, method: 'GET' } as unknown as IncomingMessage,
-    clientIp,
-    peerIp: clientIp,
-    requestId: 'r1',
-    matchPath: '/',
-    proto: 'http',
-    startedAt: 0n,
-    hostLabel: '-',
-    routeLabel: '-',
-    targetLabel: undefined,
-  };
+  return fakeContext({ clientIp, headers });
 }
 
 const limit: RateLimitConfig = { ratePerSec: 0.5, burst: 2, key: { kind: 'ip' }, id: '30/m:2:ip' };

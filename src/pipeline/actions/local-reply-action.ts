@@ -3,9 +3,13 @@ import type { Action } from '../../routing/route-table.js';
 import { renderReply, renderReplyOnSocket } from '../render-reply.js';
 import type { LocalReply } from '../step.js';
 
-/** `respond:` — a fixed status, body and headers, built once per config. */
-export function createRespondAction(spec: Extract<RouteAction, { kind: 'respond' }>): Action {
-  const reply: LocalReply = Object.freeze({ status: spec.status, body: spec.body, headers: spec.headers });
+/** A reply Portico answers itself, fixed per config: `respond:` and `redirect:` routes. */
+export function createLocalReplyAction(spec: Extract<RouteAction, { kind: 'respond' | 'redirect' }>): Action {
+  const reply: LocalReply = Object.freeze(
+    spec.kind === 'respond'
+      ? { status: spec.status, body: spec.body, headers: spec.headers }
+      : { status: spec.status, body: '', headers: { location: spec.to } }, // Location is `to` verbatim
+  );
   return {
     handle(ctx, _req, res, route) {
       renderReply(res, reply, ctx.proto === 'https' ? route.httpsHeaders : route.httpHeaders, ctx.requestId);
