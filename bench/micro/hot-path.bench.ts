@@ -69,5 +69,5 @@ group('per-request helpers', () => {
   bench('clientIp.resolve (trusted peer, 3 hops)', () => do_not_optimize(resolver.resolve('10.0.0.1', '203.0.113.7, 192.168.1.1, 10.1.1.1')));
 });
 
-await run();
+await run({ colors: false });
 registry.close();
