@@ -130,3 +130,26 @@ export function openSse(port: number, path: string, opts: { host: string; https?
     req.end();
   });
 }
+
+/** The outcome of a WebSocket handshake through Portico: the socket, or the refusal's status and headers. */
+export interface WsAttempt {
+  ws?: WebSocket;
+  status?: number;
+  headers?: Record<string, unknown>;
+}
+
+/** Tries a WebSocket handshake with the given request headers; never rejects on a refusal. */
+export function tryWs(port: number, headers: Record<string, string>, path = '/socket'): Promise<WsAttempt> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers });
+  // terminate() on a refused handshake emits one more 'error'; it must not go unhandled.
+  ws.on('error', () => undefined);
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve({ ws }));
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume();
+      resolve({ status: res.statusCode, headers: res.headers });
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
+}

@@ -6,6 +6,7 @@ import { eventually } from '../helpers/eventually.js';
 import { request, type Reply } from '../helpers/http-request.js';
 import { startPortico } from '../helpers/start-portico.js';
 import { echoHandler, startUpstream } from '../helpers/start-upstream.js';
+import { tryWs, type WsAttempt } from '../helpers/streams.js';
 
 // SPEC §3 Basic Auth (and STYLE §2.9), from the outside: HTTP and WebSocket in, through a real
 // Portico, to a real upstream. trustedProxies: [127.0.0.1] lets each test pose as its own
@@ -119,22 +120,10 @@ t.test('neither the Authorization value nor a password or hash reaches the logs 
   t.notOk(config.body.includes(aliceHash.slice(7, 29)), 'not even a fragment of a hash');
 });
 
-/** Opens a WebSocket through Portico; resolves with the socket, or with the refusal's response. */
-function openWs(host: string, ip: string, authorization?: string): Promise<{ ws?: WebSocket; status?: number; headers?: Record<string, unknown> }> {
+function openWs(host: string, ip: string, authorization?: string): Promise<WsAttempt> {
   const headers: Record<string, string> = { host, 'x-forwarded-for': ip };
   if (authorization !== undefined) headers.authorization = authorization;
-  const ws = new WebSocket(`ws://127.0.0.1:${portico.http}/socket`, { headers });
-  // terminate() on a refused handshake emits one more 'error'; it must not go unhandled.
-  ws.on('error', () => undefined);
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve({ ws }));
-    ws.once('unexpected-response', (_req, res) => {
-      res.resume();
-      resolve({ status: res.statusCode, headers: res.headers });
-      ws.terminate();
-    });
-    ws.once('error', reject);
-  });
+  return tryWs(portico.http, headers);
 }
 
 t.test('a WebSocket upgrade is refused with 401 without credentials and proxied with them', async (t) => {

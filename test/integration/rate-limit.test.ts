@@ -5,6 +5,7 @@ import { eventually } from '../helpers/eventually.js';
 import { request, type Reply } from '../helpers/http-request.js';
 import { startPortico } from '../helpers/start-portico.js';
 import { echoHandler, startUpstream } from '../helpers/start-upstream.js';
+import { tryWs, type WsAttempt } from '../helpers/streams.js';
 
 // SPEC §3 Rate limiting (and Client IP as the default key), through a real Portico with the
 // local bucket store. trustedProxies: [127.0.0.1] lets each test be its own client via
@@ -179,20 +180,8 @@ t.test('portico_rate_limited_total counts rejected requests on admin /metrics', 
   t.equal(await rateLimitedTotal(scope), before + 3);
 });
 
-/** Opens a WebSocket through Portico; resolves with the socket, or with the refusal's response. */
-function openWs(host: string, ip: string): Promise<{ ws?: WebSocket; status?: number; headers?: Record<string, unknown> }> {
-  const ws = new WebSocket(`ws://127.0.0.1:${portico.http}/socket`, { headers: { host, 'x-forwarded-for': ip } });
-  // terminate() on a refused handshake emits one more 'error'; it must not go unhandled.
-  ws.on('error', () => undefined);
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve({ ws }));
-    ws.once('unexpected-response', (_req, res) => {
-      res.resume();
-      resolve({ status: res.statusCode, headers: res.headers });
-      ws.terminate();
-    });
-    ws.once('error', reject);
-  });
+function openWs(host: string, ip: string): Promise<WsAttempt> {
+  return tryWs(portico.http, { host, 'x-forwarded-for': ip });
 }
 
 t.test('rate limits apply to WebSocket upgrades: 429 on the upgrade', async (t) => {
