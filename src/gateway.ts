@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -56,7 +56,7 @@ export class Gateway {
   private version = 0;
   private closing: Promise<void> | undefined;
 
-  private constructor(private readonly file: string, loaded: LoadedConfig, log: Logger) {
+  private constructor(file: string, loaded: LoadedConfig, log: Logger) {
     const config = loaded.config;
     this.log = log;
     this.targets = new TargetRegistry((target, healthy, reason) => {
@@ -189,6 +189,9 @@ export class Gateway {
     return {
       get table() {
         return gw.table;
+      },
+      get draining() {
+        return gw.closing !== undefined;
       },
       httpsPort,
       challengeResponse: (token) => gw.tls.challengeResponse(token),

@@ -23,6 +23,8 @@ export interface EdgeContext {
   onStepError(ctx: RequestContext, err: unknown): void;
   /** A bug surfaced on the request path: logged, and the request answered 500. */
   onInternalError(err: unknown): void;
+  /** True once shutdown has begun: responses then close their HTTP/1.1 connection. */
+  readonly draining: boolean;
 }
 
 const DEFAULT_PLAN = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, {});
@@ -59,6 +61,9 @@ function createServe(gw: EdgeContext, proto: 'http' | 'https') {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const table = gw.table;
     const ctx = createContext(table, req, proto);
+    // While draining, say so (Connection: close) instead of letting a client reuse a
+    // connection that is about to be closed under it.
+    if (gw.draining) res.shouldKeepAlive = false;
     // Bytes on the wire for this exchange (head + body). HTTP/1.1 connections carry one
     // response at a time, so the socket's counter delta is exact; an HTTP/2 session's socket is
     // shared by concurrent streams and exposes no per-stream count, so h2 logs 0.
