@@ -72,7 +72,7 @@ export class ProxyEngine {
       target: undefined, tried: undefined, proxyReq: undefined, timer: undefined, clientGone: false,
     };
     (req as TrackedRequest)[EXCHANGE] = exchange;
-    res.once('close', () => this.onClientClose(exchange));
+    res.on('close', () => this.onClientClose(exchange)); // 'close' fires once; `on` skips once's wrapper
     this.attempt(req as TrackedRequest, exchange);
   }
 
@@ -138,7 +138,7 @@ export class ProxyEngine {
   }
 
   private responseTimer(proxyReq: ClientRequest, ms: number): NodeJS.Timeout {
-    return setTimeout(() => proxyReq.destroy(new PorticoError('PORTICO_UPSTREAM_TIMEOUT', `no response within ${ms} ms`)), ms);
+    return setTimeout(abortWithoutResponse, ms, proxyReq, ms); // arguments, not a closure per request
   }
 
   private onProxyRes(proxyRes: IncomingMessage, req: TrackedRequest): void {
@@ -150,7 +150,7 @@ export class ProxyEngine {
     // http-proxy pipes proxyRes into res but ignores its abort, and Node reports no error on
     // proxyReq once a response exists: an upstream dying mid-body left the client waiting
     // forever on a truncated response. Cut the client connection so the truncation shows.
-    proxyRes.once('close', () => {
+    proxyRes.on('close', () => {
       if (proxyRes.complete || ex.clientGone) return;
       this.log.error({ event: 'upstream_error', requestId: ex.ctx.requestId, target: ex.ctx.targetLabel, code: 'ECONNRESET' }, 'upstream closed mid-response');
       ex.res.destroy();
@@ -218,4 +218,9 @@ export class ProxyEngine {
       ex.target = undefined;
     }
   }
+}
+
+/** Fires when no first byte arrived within timeouts.response: the exchange answers 504. */
+function abortWithoutResponse(proxyReq: ClientRequest, ms: number): void {
+  proxyReq.destroy(new PorticoError('PORTICO_UPSTREAM_TIMEOUT', `no response within ${ms} ms`));
 }

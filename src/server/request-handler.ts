@@ -68,7 +68,7 @@ function createServe(gw: EdgeContext, proto: 'http' | 'https') {
     // response at a time, so the socket's counter delta is exact; an HTTP/2 session's socket is
     // shared by concurrent streams and exposes no per-stream count, so h2 logs 0.
     const bytesBefore = req.socket.bytesWritten;
-    res.once('close', () => {
+    res.on('close', () => {
       const status = responseComplete(res) || res.headersSent ? res.statusCode : 499;
       const bytes = req.socket.bytesWritten - bytesBefore;
       gw.finish(ctx, status, Number.isFinite(bytes) ? bytes : 0);
