@@ -196,7 +196,7 @@ export class Gateway {
       httpsPort,
       challengeResponse: (token) => gw.tls.challengeResponse(token),
       finish: (ctx, status, bytes) => {
-        const ms = Number(process.hrtime.bigint() - ctx.startedAt) / 1e6;
+        const ms = performance.now() - ctx.startedAt;
         gw.metrics.observeRequest(ctx.hostLabel, status, ms / 1000);
         if (gw.table.config.log.access) accessLog(ctx, status, bytes, ms);
       },

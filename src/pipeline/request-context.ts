@@ -12,8 +12,8 @@ export interface RequestContext {
   readonly matchPath: string;
   /** `https` or `http`: the scheme the client used to reach Portico. */
   readonly proto: 'http' | 'https';
-  /** process.hrtime.bigint() at the accept of this request. */
-  readonly startedAt: bigint;
+  /** performance.now() when the request was received (ms; monotonic, and a double rather than a BigInt). */
+  readonly startedAt: number;
   /** Configured host name that matched, for logs and metric labels ("-" when none). */
   hostLabel: string;
   /** Route path that matched ("-" when none). */

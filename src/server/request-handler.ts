@@ -180,7 +180,7 @@ function createContext(table: RouteTable, req: IncomingMessage, proto: 'http' | 
     requestId: typeof sentId === 'string' && REQUEST_ID_RE.test(sentId) ? sentId : randomUUID(),
     matchPath: normalizeRequestPath(req.url ?? '') ?? '',
     proto,
-    startedAt: process.hrtime.bigint(),
+    startedAt: performance.now(),
     hostLabel: '-',
     routeLabel: '-',
     targetLabel: undefined,

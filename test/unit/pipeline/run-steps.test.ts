@@ -16,7 +16,7 @@ function context(): RequestContext {
     requestId: 'test',
     matchPath: '/',
     proto: 'https',
-    startedAt: process.hrtime.bigint(),
+    startedAt: 0,
     hostLabel: '-',
     routeLabel: '-',
     targetLabel: undefined,

@@ -11,7 +11,7 @@ function ctx(method: string, matchPath: string): RequestContext {
     requestId: 'r1',
     matchPath,
     proto: 'http',
-    startedAt: 0n,
+    startedAt: 0,
     hostLabel: '-',
     routeLabel: '-',
     targetLabel: undefined,
