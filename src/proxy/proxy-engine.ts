@@ -94,9 +94,9 @@ export class ProxyEngine {
       onEnd(status);
     };
     socket.once('close', () => release(101));
-    this.proxy.ws(req, socket as Socket, head, { target: target.url }, (err: Error) => {
+    this.proxy.ws(req, socket as Socket, head, { target: target.proxyTarget, toProxy: true, prependPath: false }, (err: Error) => {
       if (isConnectFailure(err)) target.recordFailure((err as NodeJS.ErrnoException).code ?? 'error');
-      this.log.info({ event: 'upstream_error', requestId: ctx.requestId, target: target.url, code: (err as NodeJS.ErrnoException).code }, 'websocket proxy error');
+      this.log.error({ event: 'upstream_error', requestId: ctx.requestId, target: target.url, code: (err as NodeJS.ErrnoException).code, status: 502 }, 'websocket proxy error');
       if (socket.writable) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
       release(502);

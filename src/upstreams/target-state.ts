@@ -1,5 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import type { UrlWithStringQuery } from 'node:url';
 
 /** Called on every health transition, for one log event and one gauge update. */
 export type HealthListener = (target: TargetState, healthy: boolean, reason: string) => void;
@@ -24,6 +25,8 @@ export class TargetState {
    * write the response head itself.
    */
   readonly webOptions: Readonly<Record<string, unknown>>;
+  /** The target as http-proxy's legacy url.parse would have produced it, computed once. */
+  readonly proxyTarget: Readonly<Partial<UrlWithStringQuery>>;
   healthy = true;
   inFlight = 0;
   private fails = 0;
@@ -43,8 +46,8 @@ export class TargetState {
     const agentOptions = { keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const, timeout: 60_000 };
     this.agent = url.startsWith('https:') ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
     const u = new URL(url);
-    const target = { protocol: u.protocol, host: u.host, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: null, pathname: null };
-    this.webOptions = Object.freeze({ target, agent: this.agent, selfHandleResponse: true, toProxy: true, prependPath: false });
+    this.proxyTarget = Object.freeze({ protocol: u.protocol, host: u.host, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: null, pathname: null });
+    this.webOptions = Object.freeze({ target: this.proxyTarget, agent: this.agent, selfHandleResponse: true, toProxy: true, prependPath: false });
   }
 
   /** Eligible for new requests: healthy, or a passively downed target whose cooldown has passed. */
