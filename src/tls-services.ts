@@ -35,7 +35,9 @@ export function createTlsServices(config: Config, log: Logger, redis: RedisConne
     ? new LayeredCertStore({ shared: new RedisCertStore({ client: redis.client, prefix: redis.prefix }), mirror: file, log })
     : file;
   const challenges = redis ? new RedisChallengeStore({ client: redis.client, prefix: redis.prefix }) : createMemoryChallengeStore();
-  const manager = createCertificateManager({ log, store, challenges });
+  // Order and challenge status are polled from 1 s, backing off to 4 s, as certbot and lego do;
+  // acme-client's own 5–30 s backoff made a finalised order wait half a minute for its poll.
+  const manager = createCertificateManager({ log, store, challenges, acmePollMs: 1_000 });
   return {
     manager,
     apply: (next) => manager.apply(next),

@@ -58,10 +58,10 @@ export function createAcmeIssuer(opts: { store: CertStore; challenges: Challenge
     agentFor = caFile;
   };
 
+  let httpPort: number | undefined;
   return {
     setHttpPort(port) {
-      // auto() fetches the challenge itself before telling the CA to validate
-      // (acme-client src/verify.js), on this port; the default 80 fails on any other port.
+      httpPort = port;
       axiosDefaults.acmeSettings.httpChallengePort = port;
     },
     async issue(host, acmeConfig, allowed) {
@@ -80,6 +80,10 @@ export function createAcmeIssuer(opts: { store: CertStore; challenges: Challenge
         });
         const certKey = await acme.crypto.createPrivateEcdsaKey('P-256');
         const [, csr] = await acme.crypto.createCsr({ commonName: names[0], altNames: names }, certKey);
+        // auto() fetches the challenge itself before telling the CA to validate (acme-client
+        // src/verify.js), on a port kept in its module-global axios defaults (80 unless set).
+        // Set it for every order: another gateway in the same process may have changed it.
+        if (httpPort !== undefined) axiosDefaults.acmeSettings.httpChallengePort = httpPort;
         log.info({ event: 'certificate', result: 'ordering', host: host.name, names, directory: acmeConfig.directoryUrl });
         const certPem = await client.auto({
           csr,

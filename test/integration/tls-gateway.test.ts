@@ -2,6 +2,7 @@ import t from 'tap';
 import { X509Certificate } from 'node:crypto';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import https from 'node:https';
 import tls from 'node:tls';
 import { runCerts } from '../../src/commands/certs.js';
 import { Gateway } from '../../src/gateway.js';
@@ -185,6 +186,30 @@ hosts:
   const again = await presented(second.ports().https, 'shop.test');
   t.equal(again.serialNumber, serial, 'same serial after restart');
   t.equal(logs.filter({ event: 'certificate', action: 'issued' }).length, 0, 'no new order');
+
+  // Forced renewal (renewBefore longer than the certificate's life) swaps a new certificate in
+  // live: a kept-alive connection made before it keeps working, new connections get the new one.
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  const viaAgent = () =>
+    new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+      const req = https.get({ host: '127.0.0.1', port: portico.https, path: '/', servername: 'shop.test', headers: { host: 'shop.test' }, agent, ca: pebble.rootPem }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+      });
+      req.on('error', reject);
+    });
+  t.equal((await viaAgent()).status, 200, 'kept-alive connection open before the renewal');
+  await portico.replaceConfig(acmeConfig.replace('caFile: "', 'renewBefore: 36500d, caFile: "'));
+  t.ok((await portico.gateway.reload('test')).ok);
+  const renewed = await eventually(async () => {
+    const s = (await presented(portico.https, 'shop.test')).serialNumber;
+    return s !== serial ? s : undefined;
+  }, { within: 30_000, message: 'renewed certificate served' });
+  t.not(renewed, serial, 'a new certificate is served to new connections');
+  const again2 = await viaAgent();
+  t.equal(again2.status, 200);
+  t.ok(again2.reused, 'the connection made before the renewal was not dropped');
 });
 
 t.test('self-signed certificates are stored with keys mode 0600 in the documented layout', async (t) => {
