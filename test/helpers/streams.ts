@@ -3,12 +3,15 @@ import { request as httpsRequest } from 'node:https';
 import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
 import type { Upstream } from './start-upstream.js';
 
-/** Attaches a WebSocket echo server to an upstream (every message comes back prefixed "echo:"). */
-export function attachWsEcho(upstream: Upstream): WebSocketServer {
+/**
+ * Attaches a WebSocket echo server to an upstream (every message comes back prefixed "echo:").
+ * By default it first greets with the proto and path it saw; `greeting: false` skips that.
+ */
+export function attachWsEcho(upstream: Upstream, opts: { greeting?: boolean } = {}): WebSocketServer {
   const wss = new WebSocketServer({ server: upstream.server });
   wss.on('connection', (ws, req) => {
     ws.on('message', (data) => ws.send(`echo:${data.toString()}`));
-    ws.send(`hello ${req.headers['x-forwarded-proto'] ?? '-'} ${req.url ?? ''}`);
+    if (opts.greeting !== false) ws.send(`hello ${req.headers['x-forwarded-proto'] ?? '-'} ${req.url ?? ''}`);
   });
   return wss;
 }

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import bcrypt from 'bcryptjs';
 import t from 'tap';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { eventually } from '../helpers/eventually.js';
 import { request, type Reply } from '../helpers/http-request.js';
 import { startPortico } from '../helpers/start-portico.js';
 import { echoHandler, startUpstream } from '../helpers/start-upstream.js';
-import { tryWs, type WsAttempt } from '../helpers/streams.js';
+import { attachWsEcho, tryWs, type WsAttempt } from '../helpers/streams.js';
 
 // SPEC §3 Basic Auth (and STYLE §2.9), from the outside: HTTP and WebSocket in, through a real
 // Portico, to a real upstream. trustedProxies: [127.0.0.1] lets each test pose as its own
@@ -23,8 +23,7 @@ const slowHash = await bcrypt.hash(SLOW_PASSWORD, 12);
 
 const upstream = await startUpstream(echoHandler('guarded'));
 t.teardown(() => upstream.close());
-const wss = new WebSocketServer({ server: upstream.server });
-wss.on('connection', (ws) => ws.on('message', (data) => ws.send(`echo:${data.toString()}`)));
+const wss = attachWsEcho(upstream, { greeting: false });
 t.teardown(() => new Promise<void>((resolve) => wss.close(() => resolve())));
 
 const portico = await startPortico(`

@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import t, { type Test } from 'tap';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { eventually } from '../helpers/eventually.js';
 import { request, type Reply } from '../helpers/http-request.js';
 import { startPortico } from '../helpers/start-portico.js';
 import { echoHandler, startUpstream } from '../helpers/start-upstream.js';
-import { tryWs, type WsAttempt } from '../helpers/streams.js';
+import { attachWsEcho, tryWs, type WsAttempt } from '../helpers/streams.js';
 
 // SPEC §3 Rate limiting (and Client IP as the default key), through a real Portico with the
 // local bucket store. trustedProxies: [127.0.0.1] lets each test be its own client via
@@ -13,8 +13,7 @@ import { tryWs, type WsAttempt } from '../helpers/streams.js';
 
 const upstream = await startUpstream(echoHandler('app'));
 t.teardown(() => upstream.close());
-const wss = new WebSocketServer({ server: upstream.server });
-wss.on('connection', (ws) => ws.on('message', (data) => ws.send(`echo:${data.toString()}`)));
+const wss = attachWsEcho(upstream, { greeting: false });
 t.teardown(() => new Promise<void>((resolve) => wss.close(() => resolve())));
 
 const portico = await startPortico(`

@@ -103,19 +103,11 @@ tls: { certs: ./certs }
 hosts:
   s.test: { tls: off, routes: [ { upstream: "${slow.target}" } ] }
 `);
-  const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'start', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const cli = startCli(t, file);
+  const { child, exited } = cli;
 
   const listening = await eventually(
-    () => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event?: string; http?: number }).find((l) => l.event === 'listening'),
+    () => cli.lines().find((l) => l.event === 'listening') as { http?: number } | undefined,
     { within: 10_000, message: 'the CLI logged its ports' },
   );
   const port = listening!.http!;
@@ -128,9 +120,9 @@ hosts:
   const r = await inflight;
   t.equal(r.status, 200);
   t.equal(r.body, 'done', 'the in-flight request completed after SIGTERM');
-  t.equal(await exited, 0, `exit code 0 (stderr: ${stderr})`);
-  t.notMatch(stderr, /Error|at .*\(/, 'no stack trace');
-  t.match(stdout, /"event":"shutdown"/);
+  t.equal(await exited, 0, `exit code 0 (stderr: ${cli.stderr()})`);
+  t.notMatch(cli.stderr(), /Error|at .*\(/, 'no stack trace');
+  t.match(cli.stdout(), /"event":"shutdown"/);
 });
 
 t.test('the CLI reloads on SIGHUP and drains on SIGINT', async (t) => {
@@ -143,15 +135,9 @@ hosts:
   s.test: { tls: off, routes: [ { respond: { body: "${body}" } } ] }
 `;
   await writeFile(file, config('one'));
-  const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'start', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  const lines = () => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const cli = startCli(t, file);
+  const { child, exited } = cli;
+  const lines = cli.lines;
   const listening = await eventually(() => lines().find((l) => l.event === 'listening'), { within: 10_000, message: 'listening' });
   const port = listening!.http as number;
   t.equal((await request(port, '/', { headers: { host: 's.test' } })).body, 'one');
@@ -162,5 +148,26 @@ hosts:
 
   child.kill('SIGINT');
   t.equal(await exited, 0, 'SIGINT drains and exits 0');
-  t.match(stdout, /"event":"shutdown","signal":"SIGINT"/);
+  t.match(cli.stdout(), /"event":"shutdown","signal":"SIGINT"/);
 });
+
+/** Runs the real CLI (`portico start -c FILE`), collecting its output; killed at teardown if still running. */
+function startCli(t: { teardown(fn: () => unknown): void }, file: string) {
+  const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+  const child = spawn(process.execPath, [cli, 'start', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return {
+    child,
+    exited,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    lines: () => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
