@@ -9,28 +9,60 @@ export type AccessLogWriter = (ctx: RequestContext, status: number, bytes: numbe
  * The access line (SPEC §3 Logs), in the same JSON shape pino writes for every other event,
  * serialised by hand onto the logger's own destination. It is the one log line per request, so
  * it skips pino's generic path: redaction of paths it cannot contain and per-call object
- * walking cost more than proxying on a small machine (docs/performance.md). Strings still go
- * through JSON.stringify, so escaping is exactly JSON's.
+ * walking cost more than proxying on a small machine (docs/performance.md). Escaping is exactly
+ * JSON's: a string with anything to escape goes through JSON.stringify.
  */
 export function createAccessLogWriter(logger: Logger): AccessLogWriter {
   const stream = (logger as unknown as Record<symbol, { write(line: string): unknown }>)[pino.symbols.streamSym];
   if (!stream) return (ctx, status, bytes, ms) => logger.info(fields(ctx, status, bytes, ms));
-  let lastMs = 0;
-  let lastIso = '';
+  const clock = createIsoClock();
+  // Host, route and target labels come from the config: a handful of strings, quoted once.
+  const labels = new Map<string, string>();
+  const label = (value: string): string => {
+    let quoted = labels.get(value);
+    if (quoted === undefined) {
+      quoted = jsonString(value);
+      if (labels.size >= 10_000) labels.clear();
+      labels.set(value, quoted);
+    }
+    return quoted;
+  };
   return (ctx, status, bytes, durationMs) => {
     if (!logger.isLevelEnabled('info')) return;
-    const now = Date.now();
-    if (now !== lastMs) {
-      lastMs = now;
-      lastIso = new Date(now).toISOString();
-    }
     stream.write(
-      `{"level":"info","time":"${lastIso}","event":"access","requestId":${JSON.stringify(ctx.requestId)}` +
-        `,"clientIp":${JSON.stringify(ctx.clientIp)},"host":${JSON.stringify(ctx.hostLabel)}` +
-        `,"method":${JSON.stringify(ctx.req.method ?? '')},"path":${JSON.stringify(ctx.originalUrl ?? ctx.req.url ?? '')}` +
+      `{"level":"info","time":"${clock()}","event":"access","requestId":${jsonString(ctx.requestId)}` +
+        `,"clientIp":${jsonString(ctx.clientIp)},"host":${label(ctx.hostLabel)}` +
+        `,"method":${jsonString(ctx.req.method ?? '')},"path":${jsonString(ctx.originalUrl ?? ctx.req.url ?? '')}` +
         `,"status":${status},"bytes":${bytes},"durationMs":${Math.round(durationMs * 1000) / 1000}` +
-        `,"route":${JSON.stringify(ctx.routeLabel)},"upstream":${ctx.targetLabel === undefined ? 'null' : JSON.stringify(ctx.targetLabel)}}\n`,
+        `,"route":${label(ctx.routeLabel)},"upstream":${ctx.targetLabel === undefined ? 'null' : label(ctx.targetLabel)}}\n`,
     );
+  };
+}
+
+/** Characters JSON.stringify would escape: quote, backslash, controls, lone surrogate halves. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A JSON string literal; request ids, addresses and most paths need no escaping, and skip stringify. */
+export function jsonString(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+/**
+ * `Date#toISOString()` of now, as pino's isoTime writes it. The formatting is done once per
+ * second; each call adds the milliseconds, which costs far less than formatting a Date.
+ */
+export function createIsoClock(now: () => number = Date.now): () => string {
+  let second = -1;
+  let prefix = '';
+  return () => {
+    const ms = now();
+    const s = Math.floor(ms / 1000);
+    if (s !== second) {
+      second = s;
+      prefix = new Date(s * 1000).toISOString().slice(0, 20); // "YYYY-MM-DDTHH:MM:SS."
+    }
+    const frac = ms - s * 1000;
+    return `${prefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
   };
 }
 

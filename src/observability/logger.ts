@@ -1,4 +1,5 @@
 import pino, { type Logger, type DestinationStream } from 'pino';
+import { LineBatcher } from './line-batcher.js';
 
 export type { Logger } from 'pino';
 
@@ -22,10 +23,31 @@ export function createLogger(level = 'info', destination?: DestinationStream): L
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  // Buffered stdout: one write per ~4 KiB of log lines instead of one per access line.
-  // Flushed on shutdown and on a timer, so a quiet gateway still shows its lines promptly.
-  const dest = destination ?? pino.destination({ dest: 1, minLength: 4096, sync: false });
-  const logger = pino(options, dest);
-  if (!destination) setInterval(() => logger.flush(), 1000).unref();
-  return logger;
+  return pino(options, destination ?? stdoutDestination());
+}
+
+let stdout: LineBatcher | undefined;
+
+/**
+ * Stdout, batched: one write per ~16 KiB of log lines instead of one per access line. Flushed
+ * every second, so a quiet gateway still shows its lines promptly, and synchronously when the
+ * process exits. One per process, however many loggers write to it.
+ */
+function stdoutDestination(): LineBatcher {
+  if (stdout) return stdout;
+  // Registered before pino's own exit hooks for the SonicBoom below, so that the batch reaches
+  // it before pino flushes and ends it. On `exit` only synchronous writes can still happen.
+  const quietly = (write: () => void) => () => {
+    try {
+      write();
+    } catch {
+      // stdout is closed or already ended: nothing left to write to.
+    }
+  };
+  process.on('beforeExit', quietly(() => batcher.flush()));
+  process.on('exit', quietly(() => batcher.flushSync()));
+  const batcher = new LineBatcher(pino.destination({ dest: 1, minLength: 0, sync: false }));
+  setInterval(() => batcher.flush(), 1000).unref();
+  stdout = batcher;
+  return batcher;
 }

@@ -1,0 +1,57 @@
+import t from 'tap';
+import { LineBatcher, type LineSink } from '../../../src/observability/line-batcher.js';
+
+function recordingSink(): LineSink & { writes: string[]; syncFlushes: number; flushes: number } {
+  return {
+    writes: [],
+    syncFlushes: 0,
+    flushes: 0,
+    write(data: string) {
+      this.writes.push(data);
+    },
+    flush(cb) {
+      this.flushes++;
+      cb?.();
+    },
+    flushSync() {
+      this.syncFlushes++;
+    },
+  };
+}
+
+t.test('holds lines until the batch is full, then writes them in order as one string', async (t) => {
+  const sink = recordingSink();
+  const batcher = new LineBatcher(sink, 30);
+  batcher.write('first line\n'); // 11
+  batcher.write('second line\n'); // 23
+  t.same(sink.writes, [], 'below the batch size nothing is written');
+  batcher.write('third line\n'); // 34 >= 30
+  t.same(sink.writes, ['first line\nsecond line\nthird line\n']);
+  batcher.write('fourth\n');
+  t.equal(sink.writes.length, 1);
+});
+
+t.test('flush hands over what is pending and calls back once the sink has written it', async (t) => {
+  const sink = recordingSink();
+  const batcher = new LineBatcher(sink);
+  batcher.flush();
+  t.same(sink.writes, [], 'nothing pending, nothing written');
+  batcher.write('a\n');
+  batcher.write('b\n');
+  let called = false;
+  batcher.flush(() => (called = true));
+  t.same(sink.writes, ['a\nb\n']);
+  t.ok(called);
+  batcher.write('c\n');
+  batcher.flushSync();
+  t.same(sink.writes, ['a\nb\n', 'c\n']);
+  t.equal(sink.syncFlushes, 1, 'flushSync also flushes the sink synchronously');
+});
+
+t.test('a line larger than the batch goes out on its own, unchanged', async (t) => {
+  const sink = recordingSink();
+  const batcher = new LineBatcher(sink, 8);
+  const big = `${'x'.repeat(100)}\n`;
+  batcher.write(big);
+  t.same(sink.writes, [big]);
+});
