@@ -9,6 +9,8 @@ interface Entry {
 
 /** How long a retired target may keep serving in-flight requests before its sockets are closed. */
 const DRAIN_LIMIT_MS = 60_000;
+/** Pooled upstream connections idle for two sweeps (30–60 s, as nginx's keepalive_timeout 60 s) are closed. */
+const IDLE_SWEEP_MS = 30_000;
 
 /**
  * Target states keyed by identity (`upstream|url|health-check`), so an unchanged target keeps
@@ -17,8 +19,16 @@ const DRAIN_LIMIT_MS = 60_000;
  */
 export class TargetRegistry {
   private readonly entries = new Map<string, Entry>();
+  private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly onHealthChange: HealthListener) {}
+  constructor(private readonly onHealthChange: HealthListener) {
+    this.sweeper = setInterval(() => this.closeIdleSockets(), IDLE_SWEEP_MS).unref();
+  }
+
+  /** Closes upstream connections that stayed idle in a pool since the previous sweep. */
+  closeIdleSockets(): void {
+    for (const entry of this.entries.values()) entry.state.closeIdleSockets();
+  }
 
   /** The target states of an upstream, created on first use. */
   acquire(up: UpstreamConfig): TargetState[] {
@@ -54,6 +64,7 @@ export class TargetRegistry {
 
   /** Stops all checks and closes all sockets (shutdown). */
   close(): void {
+    clearInterval(this.sweeper);
     for (const entry of this.entries.values()) {
       entry.stopHealthCheck?.();
       entry.state.destroy();

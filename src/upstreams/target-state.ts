@@ -43,7 +43,9 @@ export class TargetState {
     this.upstream = upstream;
     this.url = url;
     this.hashSeed = fnv1a(url);
-    const agentOptions = { keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const, timeout: 60_000 };
+    // No agent `timeout`: with one, Node re-arms the socket timer and adds and removes a
+    // 'timeout' listener on every request. Idle pooled sockets are closed by closeIdleSockets().
+    const agentOptions = { keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const };
     this.agent = url.startsWith('https:') ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
     const u = new URL(url);
     this.proxyTarget = Object.freeze({ protocol: u.protocol, host: u.host, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: null, pathname: null });
@@ -78,6 +80,31 @@ export class TargetState {
       this.onChange(this, true, 'recovered');
     }
   }
+
+  /**
+   * Closes pooled keep-alive sockets that carried nothing since the previous call, so a socket
+   * idles at most two sweep intervals. Called on a timer by the registry; costs nothing per
+   * request.
+   */
+  closeIdleSockets(): number {
+    let closed = 0;
+    const seen = new WeakMap<object, number>();
+    for (const list of Object.values(this.agent.freeSockets)) {
+      for (const socket of list ?? []) {
+        const traffic = socket.bytesRead + socket.bytesWritten;
+        if (this.idleSeen.get(socket) === traffic) {
+          socket.destroy();
+          closed++;
+        } else {
+          seen.set(socket, traffic);
+        }
+      }
+    }
+    this.idleSeen = seen;
+    return closed;
+  }
+
+  private idleSeen = new WeakMap<object, number>();
 
   /** Closes pooled sockets; only called once nothing is in flight (retire, don't destroy). */
   destroy(): void {

@@ -104,3 +104,38 @@ t.test('agents: http targets get an http.Agent, https targets an https.Agent, ke
   t.equal((secure.agent as unknown as { protocol: string }).protocol, 'https:');
   t.equal((plain.agent as unknown as { keepAlive: boolean }).keepAlive, true);
 });
+
+t.test('pooled upstream sockets idle across two sweeps are closed; used ones are kept', async (t) => {
+  const { createServer, request } = await import('node:http');
+  const closedOnServer: number[] = [];
+  let connections = 0;
+  const server = createServer((_req, res) => res.end('ok'));
+  server.on('connection', (socket) => {
+    const id = ++connections;
+    socket.on('close', () => closedOnServer.push(id));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const port = (server.address() as { port: number }).port;
+  const state = new TargetState('api', `http://127.0.0.1:${port}`, { unhealthyAfter: 1, healthyAfter: 1, activeCheck: false }, () => {});
+  t.teardown(() => state.destroy());
+  const get = () =>
+    new Promise<void>((resolve, reject) => {
+      request({ port, host: '127.0.0.1', path: '/', agent: state.agent }, (res) => {
+        res.resume();
+        res.on('end', () => setImmediate(resolve)); // the socket returns to the pool after 'end'
+      }).on('error', reject).end();
+    });
+  const pooled = () => Object.values(state.agent.freeSockets).reduce((n, l) => n + (l?.length ?? 0), 0);
+
+  await get();
+  t.equal(pooled(), 1, 'the connection is pooled');
+  t.equal(state.closeIdleSockets(), 0, 'first sweep only notes it');
+  await get(); // reused between sweeps: it carried traffic
+  t.equal(state.closeIdleSockets(), 0, 'a socket used since the last sweep is kept');
+  t.equal(connections, 1, 'the same connection was reused');
+  t.equal(state.closeIdleSockets(), 1, 'idle across a whole interval: closed');
+  await new Promise((r) => setTimeout(r, 50));
+  t.same(closedOnServer, [1], 'the upstream saw it close');
+  t.equal(pooled(), 0);
+});
