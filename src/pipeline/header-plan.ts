@@ -7,6 +7,10 @@ export interface HeaderPlan {
   readonly defaults: readonly (readonly [string, string])[];
   readonly sets: readonly (readonly [string, string])[];
   readonly removes: readonly string[];
+  /** Names the upstream's value never survives for: overridden or removed. */
+  readonly replaced: ReadonlySet<string>;
+  /** Default name → its index in `defaults`. */
+  readonly defaultIndex: ReadonlyMap<string, number>;
 }
 
 /** Headers Portico adds to every public response unless the upstream or `headers` set them. */
@@ -31,7 +35,15 @@ export function compileHeaderPlan(
   const defaultList = Object.entries(defaults)
     .map(([n, v]) => [n.toLowerCase(), v] as const)
     .filter(([n]) => !sets.has(n) && !removes.has(n));
-  return Object.freeze({ defaults: defaultList, sets: [...sets], removes: [...removes] });
+  // Which defaults an upstream sent is tracked in a 31-bit mask (response-head.ts).
+  if (defaultList.length > 31) throw new Error('at most 31 default headers');
+  return Object.freeze({
+    defaults: defaultList,
+    sets: [...sets],
+    removes: [...removes],
+    replaced: new Set([...sets.keys(), ...removes]),
+    defaultIndex: new Map(defaultList.map(([n], i) => [n, i])),
+  });
 }
 
 /** Applies a plan in place to a lower-case header object (an upstream response's headers). */

@@ -7,10 +7,11 @@ import { applyHeaderPlan, type HeaderPlan } from '../pipeline/header-plan.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import type { UpstreamPool } from '../upstreams/upstream-pool.js';
 import type { TargetState } from '../upstreams/target-state.js';
-import { stripHopByHop } from './hop-by-hop.js';
+import { forwardableRequestHeaders, stripHopByHop } from './hop-by-hop.js';
 import { isHttp2, responseComplete, toHttp1Request } from './http2-request.js';
 import { loadHttpProxy } from './load-http-proxy.js';
 import { isConnectFailure, proxyErrorStatus } from './proxy-error-status.js';
+import { buildResponseHead } from './response-head.js';
 
 /** Renders Portico's own error reply (502/504/413) with the route's headers. */
 export type ErrorReplier = (res: ServerResponse, status: number) => void;
@@ -32,6 +33,7 @@ interface Exchange {
 
 const EXCHANGE = Symbol('portico.exchange');
 type TrackedRequest = IncomingMessage & { [EXCHANGE]?: Exchange };
+type TrackedResponse = IncomingMessage & { [EXCHANGE]?: Exchange };
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const MAX_ATTEMPTS = 3;
@@ -49,7 +51,16 @@ const MAX_ATTEMPTS = 3;
 export class ProxyEngine {
   private readonly proxy;
 
+  /** The 'close' listener of every upstream response: one function, no closure per response. */
+  private readonly onUpstreamClose: (this: TrackedResponse) => void;
+
   constructor(private readonly log: Logger) {
+    this.onUpstreamClose = function (this: TrackedResponse): void {
+      const ex = this[EXCHANGE];
+      if (!ex || this.complete || ex.clientGone) return;
+      log.error({ event: 'upstream_error', requestId: ex.ctx.requestId, target: ex.ctx.targetLabel, code: 'ECONNRESET' }, 'upstream closed mid-response');
+      ex.res.destroy();
+    };
     const HttpProxy = loadHttpProxy();
     this.proxy = HttpProxy.createProxyServer({ xfwd: false, changeOrigin: false, ws: true });
     this.proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => this.onProxyReq(proxyReq, req as TrackedRequest));
@@ -60,12 +71,14 @@ export class ProxyEngine {
 
   /** Proxies an HTTP request to a target of `pool`; the response is written by the proxy or `reply`. */
   web(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, pool: UpstreamPool, plan: HeaderPlan, reply: ErrorReplier): void {
-    // Node's server already answered `Expect: 100-continue`; forwarding it would also make
-    // http-proxy skip its 'proxyReq' event, which we rely on.
-    delete req.headers.expect;
-    if (isHttp2(req)) toHttp1Request(req);
-    stripHopByHop(req.headers);
+    // Before the hop-by-hop fields go: Transfer-Encoding is one, and it tells of a body.
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    if (isHttp2(req)) {
+      toHttp1Request(req); // its headers object has no setter, and is a dictionary already
+      stripHopByHop(req.headers);
+    } else {
+      req.headers = forwardableRequestHeaders(req.headers);
+    }
     const exchange: Exchange = {
       ctx, res, pool, plan, reply,
       retryable: !hasBody && IDEMPOTENT.has(req.method ?? ''),
@@ -150,26 +163,32 @@ export class ProxyEngine {
     // http-proxy pipes proxyRes into res but ignores its abort, and Node reports no error on
     // proxyReq once a response exists: an upstream dying mid-body left the client waiting
     // forever on a truncated response. Cut the client connection so the truncation shows.
-    proxyRes.on('close', () => {
-      if (proxyRes.complete || ex.clientGone) return;
-      this.log.error({ event: 'upstream_error', requestId: ex.ctx.requestId, target: ex.ctx.targetLabel, code: 'ECONNRESET' }, 'upstream closed mid-response');
-      ex.res.destroy();
-    });
+    (proxyRes as TrackedResponse)[EXCHANGE] = ex;
+    proxyRes.on('close', this.onUpstreamClose); // one shared listener, no closure per response
     const res = ex.res;
     if (res.headersSent || res.destroyed) {
       proxyRes.resume(); // Portico already answered (413 while streaming the body): discard
       return;
     }
-    const headers = proxyRes.headers;
-    stripHopByHop(headers);
-    applyHeaderPlan(ex.plan, headers);
-    headers['x-request-id'] = ex.ctx.requestId;
     // We write the head ourselves (selfHandleResponse) instead of http-proxy's outgoing passes:
     // one writeHead instead of a setHeader per header, no reason phrase (HTTP/2 has none, and an
     // upstream's odd phrase would make writeHead throw), and Connection left to Node, which
     // honours the client's keep-alive choice.
+    let hasLength: boolean;
     try {
-      res.writeHead(proxyRes.statusCode ?? 502, headers);
+      if (res.req?.httpVersionMajor === 2) {
+        // HTTP/2's writeHead merges repeated names in a list on Node before 20.12: use an object.
+        const headers = proxyRes.headers;
+        stripHopByHop(headers);
+        applyHeaderPlan(ex.plan, headers);
+        headers['x-request-id'] = ex.ctx.requestId;
+        hasLength = headers['content-length'] !== undefined;
+        res.writeHead(proxyRes.statusCode ?? 502, headers);
+      } else {
+        const head = buildResponseHead(proxyRes.rawHeaders, ex.plan, ex.ctx.requestId);
+        hasLength = head.hasLength;
+        res.writeHead(proxyRes.statusCode ?? 502, head.headers);
+      }
     } catch (err) {
       this.log.error({ event: 'upstream_error', requestId: ex.ctx.requestId, target: ex.ctx.targetLabel, err }, 'invalid upstream response head');
       proxyRes.destroy();
@@ -178,7 +197,7 @@ export class ProxyEngine {
     }
     // Node sends the head with the first body chunk; a stream (SSE, long poll: no
     // Content-Length) would show the client nothing while the upstream is quiet.
-    if (headers['content-length'] === undefined) res.flushHeaders();
+    if (!hasLength) res.flushHeaders();
     proxyRes.pipe(res);
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS, type HeaderPlan } from '../pipeline/header-plan.js';
 import { renderReply, renderReplyOnSocket } from '../pipeline/render-reply.js';
@@ -64,14 +65,9 @@ function createServe(gw: EdgeContext, proto: 'http' | 'https') {
     // While draining, say so (Connection: close) instead of letting a client reuse a
     // connection that is about to be closed under it.
     if (gw.draining) res.shouldKeepAlive = false;
-    // Bytes on the wire for this exchange (head + body). HTTP/1.1 connections carry one
-    // response at a time, so the socket's counter delta is exact; an HTTP/2 session's socket is
-    // shared by concurrent streams and exposes no per-stream count, so h2 logs 0.
-    const bytesBefore = req.socket.bytesWritten;
     res.on('close', () => {
       const status = responseComplete(res) || res.headersSent ? res.statusCode : 499;
-      const bytes = req.socket.bytesWritten - bytesBefore;
-      gw.finish(ctx, status, Number.isFinite(bytes) ? bytes : 0);
+      gw.finish(ctx, status, bytesSinceLastResponse(req.socket));
     });
     if (req.headers['content-length'] !== undefined && req.headers['transfer-encoding'] !== undefined) {
       // Ambiguous framing is the request-smuggling vector: refuse and close (RFC 9112 §6.3).
@@ -209,6 +205,22 @@ function httpsLocation(gw: EdgeContext, req: IncomingMessage): string {
   const port = gw.httpsPort === 443 ? '' : `:${gw.httpsPort}`;
   const target = req.url && req.url.startsWith('/') ? req.url : '/';
   return `https://${name}${port}${target}`;
+}
+
+const BYTES_COUNTED = Symbol('portico.bytesCounted');
+
+/**
+ * Bytes on the wire for the response that just closed (head + body): the growth of the
+ * socket's counter since the previous response on it. HTTP/1.1 connections write responses
+ * one after another, pipelined ones included, so the delta is exact. An HTTP/2 session's
+ * socket is shared by concurrent streams and exposes no per-stream count, so h2 logs 0.
+ */
+function bytesSinceLastResponse(socket: Socket & { [BYTES_COUNTED]?: number }): number {
+  const total = socket.bytesWritten;
+  if (!Number.isFinite(total)) return 0;
+  const bytes = total - (socket[BYTES_COUNTED] ?? 0);
+  socket[BYTES_COUNTED] = total;
+  return bytes;
 }
 
 /** An IPv4 client on a dual-stack socket shows up as ::ffff:a.b.c.d; log and key it as a.b.c.d. */

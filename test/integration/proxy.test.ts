@@ -35,6 +35,11 @@ const loud = await startUpstream((req, res) => {
   res.end(`loud ${req.url}`);
 });
 t.teardown(() => loud.close());
+const cookies = await startUpstream((_req, res) => {
+  res.writeHead(200, ['Set-Cookie', 'a=1', 'X-Custom-Case', 'v', 'Set-Cookie', 'b=2', 'X-Request-Id', 'upstream-id', 'Content-Length', '2']);
+  res.end('ok');
+});
+t.teardown(() => cookies.close());
 
 const portico = await startPortico(`
 upstreams:
@@ -62,6 +67,9 @@ hosts:
   secure.test:
     tls: self-signed
     routes: [ { upstream: api } ]
+  cookies.test:
+    tls: off
+    routes: [ { upstream: "${cookies.target}" } ]
 `);
 t.teardown(() => portico.close());
 
@@ -170,6 +178,15 @@ t.test('hop-by-hop response headers are not forwarded', async (t) => {
   t.equal(r.headers['x-internal-hop'], undefined, 'Connection-listed header dropped');
   t.equal(r.headers.upgrade, undefined, 'Upgrade dropped on a non-upgrade response');
   t.not(r.headers['keep-alive'], 'timeout=5, max=1000', "the upstream's Keep-Alive is not passed on");
+});
+
+t.test('upstream header case, repeated Set-Cookie lines and its X-Request-Id', async (t) => {
+  const { data } = await rawExchange(portico.http, 'GET /cookies HTTP/1.1\r\nHost: cookies.test\r\nConnection: close\r\nX-Request-Id: mine-7\r\n\r\n');
+  const head = data.slice(0, data.indexOf('\r\n\r\n'));
+  t.match(head, /\r\nSet-Cookie: a=1\r\nX-Custom-Case: v\r\nSet-Cookie: b=2\r\n/, 'each cookie on its own line, in the order sent');
+  t.match(head, /\r\nX-Custom-Case: v\r\n/, "the upstream's header case is kept");
+  t.match(head, /\r\nx-request-id: mine-7\r\n/, "the request's id, not the upstream's");
+  t.notMatch(head, /upstream-id/);
 });
 
 t.test('stripPrefix removes the route prefix and keeps the query', async (t) => {

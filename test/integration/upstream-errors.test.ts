@@ -1,6 +1,7 @@
 import t from 'tap';
 import { eventually } from '../helpers/eventually.js';
 import { request } from '../helpers/http-request.js';
+import { rawExchange } from '../helpers/raw-http.js';
 import { startPortico } from '../helpers/start-portico.js';
 import { echoHandler, startUpstream, type Upstream } from '../helpers/start-upstream.js';
 
@@ -21,10 +22,11 @@ async function alive(name: string): Promise<Upstream> {
   return u;
 }
 
-const [deadA, deadB, deadC, deadD, deadE, deadF] = await Promise.all([deadTarget(), deadTarget(), deadTarget(), deadTarget(), deadTarget(), deadTarget()]);
+const [deadA, deadB, deadC, deadD, deadE, deadF, deadG] = await Promise.all([deadTarget(), deadTarget(), deadTarget(), deadTarget(), deadTarget(), deadTarget(), deadTarget()]);
 const retryUp = await alive('retry');
 const postUp = await alive('post');
 const passiveUp = await alive('passive');
+const chunkedUp = await alive('chunked');
 const silent = await startUpstream((req) => {
   req.resume(); // reads the request, never answers
 });
@@ -38,6 +40,7 @@ upstreams:
   post: { targets: ["${deadC}", "${postUp.target}"] }
   alldown: { targets: ["${deadD}", "${deadE}"] }
   passive: { targets: ["${deadF}", "${passiveUp.target}"] }
+  chunked: { targets: ["${deadG}", "${chunkedUp.target}"] }
 hosts:
   err.test:
     tls: off
@@ -48,6 +51,7 @@ hosts:
       - { path: /post, upstream: post }
       - { path: /alldown, upstream: alldown }
       - { path: /passive, upstream: passive }
+      - { path: /chunked, upstream: chunked }
 `);
 t.teardown(() => portico.close());
 
@@ -95,6 +99,14 @@ t.test('a POST with a body is not retried', async (t) => {
   const next = await get('/post', { method: 'POST', body: 'hello' });
   t.equal(next.status, 200, 'the next POST goes to the live target');
   t.equal((JSON.parse(next.body) as { body: string }).body, 'hello');
+});
+
+t.test('an idempotent request with a chunked body is not retried either', async (t) => {
+  // Transfer-Encoding is hop-by-hop and not forwarded as such, but it still tells of a body
+  // that was already read into the failed attempt.
+  const r = await rawExchange(portico.http, 'PUT /chunked HTTP/1.1\r\nHost: err.test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+  t.equal(r.status, 502, 'the failure is reported, not replayed without its body');
+  t.equal(chunkedUp.requests.length, 0, 'the live target never saw it');
 });
 
 t.test('every target down → 502 fast', async (t) => {
