@@ -1,35 +1,47 @@
 import type { DestinationStream } from 'pino';
 
-/** The part of pino's SonicBoom destination the batcher drives. */
+/** The part of a SonicBoom destination (in buffer mode) the batcher drives. */
 export interface LineSink {
-  write(data: string): unknown;
+  write(data: Buffer): unknown;
   flush(cb?: (err?: Error) => void): void;
   flushSync(): void;
 }
 
+const CAPACITY = 64 * 1024;
+
 /**
- * Collects log lines and hands them to the sink in batches of about `batchChars`, as one
- * string. SonicBoom's own buffering appends each line to a growing string and measures that
- * string's UTF-8 length on every write, which flattens the string each time and made a
- * gateway's one access line per request cost more than the logic that produced it
- * (docs/performance.md). Here a line costs one concatenation (V8 links the strings without
- * copying); the flattening, the length and the system call are paid once per batch. That is
- * also cheaper than collecting lines in an array and joining them.
+ * Encodes log lines into a buffer as they come and hands the sink about `batchBytes` at a
+ * time. A gateway writes one access line per request, so the per-line cost matters:
+ * - SonicBoom's own buffering appends each line to a growing string and measures its UTF-8
+ *   length on every write, flattening the string each time;
+ * - holding lines as strings until a batch is full keeps them alive across garbage
+ *   collections, which then copy and promote them: that cost more than building the lines.
+ * Here each line is encoded at once (its string dies young) into memory outside the JS heap,
+ * and the system call is paid once per batch.
  *
  * Lines are kept in order, and are written when the batch is full, on `flush()` (the logger
  * calls it every second) and, synchronously, when the process exits.
  */
 export class LineBatcher implements DestinationStream {
-  private pending = '';
+  private buf = Buffer.allocUnsafe(CAPACITY);
+  private used = 0;
 
   constructor(
     private readonly sink: LineSink,
-    private readonly batchChars = 16_384,
+    private readonly batchBytes = 16_384,
   ) {}
 
   write(line: string): void {
-    this.pending += line;
-    if (this.pending.length >= this.batchChars) this.drain();
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    if (this.used + line.length * 3 > CAPACITY) {
+      this.drain();
+      if (line.length * 3 > CAPACITY) {
+        this.sink.write(Buffer.from(line, 'utf8'));
+        return;
+      }
+    }
+    this.used += this.buf.write(line, this.used, 'utf8');
+    if (this.used >= this.batchBytes) this.drain();
   }
 
   /** Hands the pending lines to the sink; `cb` runs once the sink has written them. */
@@ -45,9 +57,10 @@ export class LineBatcher implements DestinationStream {
   }
 
   private drain(): void {
-    if (this.pending === '') return;
-    const batch = this.pending;
-    this.pending = '';
+    if (this.used === 0) return;
+    // The sink keeps the bytes until written; the buffer is reused at once.
+    const batch = Buffer.from(this.buf.subarray(0, this.used));
+    this.used = 0;
     this.sink.write(batch);
   }
 }

@@ -1,5 +1,5 @@
 import pino, { type Logger, type DestinationStream } from 'pino';
-import { LineBatcher } from './line-batcher.js';
+import { LineBatcher, type LineSink } from './line-batcher.js';
 
 export type { Logger } from 'pino';
 
@@ -46,7 +46,7 @@ function stdoutDestination(): LineBatcher {
   };
   process.on('beforeExit', quietly(() => batcher.flush()));
   process.on('exit', quietly(() => batcher.flushSync()));
-  const batcher = new LineBatcher(pino.destination({ dest: 1, minLength: 0, sync: false }));
+  const batcher = new LineBatcher(pino.destination({ dest: 1, minLength: 0, sync: false, contentMode: 'buffer' }) as unknown as LineSink);
   setInterval(() => batcher.flush(), 1000).unref();
   stdout = batcher;
   return batcher;

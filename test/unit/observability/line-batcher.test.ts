@@ -6,8 +6,8 @@ function recordingSink(): LineSink & { writes: string[]; syncFlushes: number; fl
     writes: [],
     syncFlushes: 0,
     flushes: 0,
-    write(data: string) {
-      this.writes.push(data);
+    write(data: Buffer) {
+      this.writes.push(data.toString('utf8'));
     },
     flush(cb) {
       this.flushes++;
@@ -19,7 +19,7 @@ function recordingSink(): LineSink & { writes: string[]; syncFlushes: number; fl
   };
 }
 
-t.test('holds lines until the batch is full, then writes them in order as one string', async (t) => {
+t.test('holds lines until the batch is full, then writes them in order as one buffer', async (t) => {
   const sink = recordingSink();
   const batcher = new LineBatcher(sink, 30);
   batcher.write('first line\n'); // 11
@@ -48,10 +48,32 @@ t.test('flush hands over what is pending and calls back once the sink has writte
   t.equal(sink.syncFlushes, 1, 'flushSync also flushes the sink synchronously');
 });
 
-t.test('a line larger than the batch goes out on its own, unchanged', async (t) => {
+t.test('a line larger than the batch goes out with what came before, unchanged', async (t) => {
   const sink = recordingSink();
   const batcher = new LineBatcher(sink, 8);
+  batcher.write('a\n');
   const big = `${'x'.repeat(100)}\n`;
   batcher.write(big);
-  t.same(sink.writes, [big]);
+  t.same(sink.writes, ['a\n' + big]);
+});
+
+t.test('a line larger than the whole buffer is written on its own, in order', async (t) => {
+  const sink = recordingSink();
+  const batcher = new LineBatcher(sink);
+  batcher.write('before\n');
+  const huge = `${'y'.repeat(200_000)}\n`;
+  batcher.write(huge);
+  batcher.write('after\n');
+  batcher.flush();
+  t.same(sink.writes, ['before\n', huge, 'after\n']);
+});
+
+t.test('non-ASCII lines are written as UTF-8, and a batch owns its bytes', async (t) => {
+  const sink = recordingSink();
+  const raw: Buffer[] = [];
+  const batcher = new LineBatcher({ ...sink, write: (b: Buffer) => raw.push(b) }, 4);
+  batcher.write('café ✓ 😀\n');
+  batcher.write('next\n');
+  t.equal(raw[0]!.toString('utf8'), 'café ✓ 😀\n');
+  t.equal(raw[1]!.toString('utf8'), 'next\n', 'the first batch was not overwritten by the next line');
 });
