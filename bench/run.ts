@@ -3,7 +3,8 @@
  * script (the floor for anything built on that library), Portico (plain, Basic Auth,
  * rate-limited, HTTPS, TLS handshakes) and nginx when installed, all under the same wrk
  * keep-alive load. Prints requests/s, p50/p99 at 64 and 4 connections, the proxy process's
- * CPU µs per request (from /proc) and RSS, with ratios. The proxy is pinned to CPU 1 and wrk
+ * CPU µs per request (from /proc) and RSS, with ratios; then the latency of single requests at
+ * a fixed rate below saturation (bench/latency-probe.ts). The proxy is pinned to CPU 1 and wrk
  * to CPU 0 where `taskset` exists.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -15,7 +16,7 @@ import bcrypt from 'bcryptjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const DURATION = process.env.BENCH_DURATION ?? '3s';
+const DURATION = process.env.BENCH_DURATION ?? '2s';
 const has = (cmd: string) => {
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
@@ -38,6 +39,10 @@ interface Result {
   p50us: number;
   p99us: number;
   cpuUsPerReq: number | undefined;
+  /** Median over rounds of (this peer's CPU/req ÷ the bare script's in the same round). */
+  cpuRatio: number | undefined;
+  /** First and third quartiles of those per-round ratios: the spread the machine allowed. */
+  cpuRatioIqr: readonly [number, number] | undefined;
   rssMiB: number | undefined;
   errors: number;
 }
@@ -105,19 +110,29 @@ interface Scenario {
   readonly headers: string[];
 }
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const FLOOR = 'bare http-proxy';
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const quartiles = (xs: number[]): [number, number] => {
+  const s = [...xs].sort((a, b) => a - b);
+  return [s[Math.floor((s.length - 1) / 4)]!, s[Math.ceil(((s.length - 1) * 3) / 4)]!];
+};
 
 /**
- * Runs every scenario ROUNDS times, interleaved (a, b, c, a, b, c…), so that a slow moment of
- * the machine hits every peer alike. CPU per request is the minimum over rounds (the run least
- * disturbed by the rest of the machine); throughput and latency are the medians.
+ * Runs every scenario ROUNDS times, interleaved (round → connections → peer), so that the
+ * bare script and Portico run back to back under the same load and a slow moment of the
+ * machine hits both. Per round, each peer's CPU per request is divided by the bare script's
+ * from the same round; the reported ratio is the median of those paired ratios, which on a
+ * noisy VM is far steadier than a ratio of two separately aggregated figures. CPU per request
+ * is also shown as the minimum over rounds; throughput and latency are medians.
  */
 async function measureAll(scenarios: readonly Scenario[]): Promise<Result[]> {
   const samples = new Map<string, Result[]>();
   for (const sc of scenarios) for (const conns of [64, 4]) await wrk(sc.url, conns, sc.headers).catch(() => undefined); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
-    for (const sc of scenarios) {
-      for (const conns of [64, 4]) {
+    for (const conns of [64, 4]) {
+      const floorIndex = new Map<string, number>();
+      for (const sc of scenarios) {
         const before = sc.pid ? cpuTicks(sc.pid) : 0;
         const r = await wrk(sc.url, conns, sc.headers);
         const ticks = sc.pid ? cpuTicks(sc.pid) - before : 0;
@@ -130,15 +145,22 @@ async function measureAll(scenarios: readonly Scenario[]): Promise<Result[]> {
           p50us: r.p50,
           p99us: r.p99,
           cpuUsPerReq: sc.pid ? (ticks / CLK_TCK / r.total) * 1e6 : undefined,
+          cpuRatio: undefined,
+          cpuRatioIqr: undefined,
           rssMiB: sc.pid ? rssMiB(sc.pid) : undefined,
           errors: r.errors,
         });
         samples.set(key, list);
-        process.stderr.write(`  round ${round + 1}/${ROUNDS} ${sc.name} c=${conns}: ${r.rps.toFixed(0)} req/s\n`);
+        floorIndex.set(sc.name, list.length - 1);
+        process.stderr.write(`  round ${round + 1}/${ROUNDS} c=${conns} ${sc.name}: ${r.rps.toFixed(0)} req/s\n`);
+      }
+      const floor = samples.get(`${FLOOR}|${conns}`)?.at(-1)?.cpuUsPerReq;
+      for (const sc of scenarios) {
+        const last = samples.get(`${sc.name}|${conns}`)!.at(-1)!;
+        if (floor && last.cpuUsPerReq !== undefined) last.cpuRatio = last.cpuUsPerReq / floor;
       }
     }
   }
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
   return [...samples.values()].map((list) => ({
     name: list[0]!.name,
     conns: list[0]!.conns,
@@ -146,9 +168,59 @@ async function measureAll(scenarios: readonly Scenario[]): Promise<Result[]> {
     p50us: median(list.map((r) => r.p50us)),
     p99us: median(list.map((r) => r.p99us)),
     cpuUsPerReq: list[0]!.cpuUsPerReq === undefined ? undefined : Math.min(...list.map((r) => r.cpuUsPerReq!)),
+    cpuRatio: list[0]!.cpuRatio === undefined ? undefined : median(list.map((r) => r.cpuRatio!)),
+    cpuRatioIqr: list[0]!.cpuRatio === undefined ? undefined : quartiles(list.map((r) => r.cpuRatio!)),
     rssMiB: list[0]!.rssMiB === undefined ? undefined : Math.max(...list.map((r) => r.rssMiB!)),
     errors: list.reduce((n, r) => n + r.errors, 0),
   }));
+}
+
+const PROBE_RATE = Number(process.env.BENCH_PROBE_RATE ?? 1000);
+const PROBE_CONNS = 4;
+
+interface Probe {
+  readonly name: string;
+  readonly p50us: number;
+  readonly p99us: number;
+  readonly late: number;
+}
+
+/** One run of the open-loop probe (bench/latency-probe.ts) against a peer, pinned beside wrk. */
+async function probe(port: number, host: string): Promise<{ p50us: number; p99us: number; late: number }> {
+  const seconds = Math.max(1, Math.round(toMicros(DURATION) / 1e6));
+  const [c, a] = pinned(0, process.execPath, [join(here, 'latency-probe.js'), String(port), host, String(PROBE_CONNS), String(PROBE_RATE), String(seconds)]);
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`latency probe exited ${code}`))));
+  });
+  return JSON.parse(out) as { p50us: number; p99us: number; late: number };
+}
+
+/** Latency at a fixed offered rate below saturation, interleaved over rounds like measureAll. */
+async function probeAll(peers: readonly { name: string; port: number; host: string }[]): Promise<Probe[]> {
+  const runs = new Map<string, { p50us: number; p99us: number; late: number }[]>();
+  for (const p of peers) await probe(p.port, p.host); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const p of peers) {
+      const r = await probe(p.port, p.host);
+      runs.set(p.name, [...(runs.get(p.name) ?? []), r]);
+      process.stderr.write(`  round ${round + 1}/${ROUNDS} probe ${p.name}: p50 ${r.p50us.toFixed(0)} µs\n`);
+    }
+  }
+  return peers.map((p) => {
+    const list = runs.get(p.name)!;
+    return { name: p.name, p50us: median(list.map((r) => r.p50us)), p99us: median(list.map((r) => r.p99us)), late: list.reduce((n, r) => n + r.late, 0) };
+  });
+}
+
+function probeTable(probes: readonly Probe[]): string {
+  const direct = probes.find((p) => p.name === 'direct');
+  const head = ['peer', 'p50 µs', 'Δp50 vs direct', 'p99 µs', 'Δp99 vs direct', 'late sends'];
+  const delta = (v: number, base: number | undefined) => (base === undefined ? '-' : `${v - base >= 0 ? '+' : ''}${(v - base).toFixed(0)}`);
+  const rows = probes.map((p) => [p.name, p.p50us.toFixed(0), delta(p.p50us, direct?.p50us), p.p99us.toFixed(0), delta(p.p99us, direct?.p99us), String(p.late)]);
+  return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
 async function startPortico(upstreamPort: number): Promise<{ child: ChildProcess; http: number; https: number; auth: string }> {
@@ -219,7 +291,6 @@ function table(results: Result[]): string {
   const base = (conns: number, name: string) => results.find((r) => r.name === name && r.conns === conns);
   const rows = results.map((r) => {
     const direct = base(r.conns, 'direct');
-    const floor = base(r.conns, 'bare http-proxy');
     return [
       r.name,
       String(r.conns),
@@ -229,7 +300,7 @@ function table(results: Result[]): string {
       direct ? `${r.p50us - direct.p50us >= 0 ? '+' : ''}${(r.p50us - direct.p50us).toFixed(0)}` : '-',
       r.p99us.toFixed(0),
       r.cpuUsPerReq === undefined ? '-' : r.cpuUsPerReq.toFixed(1),
-      r.cpuUsPerReq !== undefined && floor?.cpuUsPerReq ? (r.cpuUsPerReq / floor.cpuUsPerReq).toFixed(2) : '-',
+      r.cpuRatio === undefined ? '-' : r.name === FLOOR ? '1.00' : `${r.cpuRatio.toFixed(2)} (${r.cpuRatioIqr![0].toFixed(2)}–${r.cpuRatioIqr![1].toFixed(2)})`,
       r.rssMiB === undefined ? '-' : r.rssMiB.toFixed(0),
       String(r.errors),
     ];
@@ -258,13 +329,21 @@ async function main(): Promise<void> {
   ];
   if (nginx) scenarios.push({ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/`, pid: nginx.child.pid, headers: ['Host: bench.local'] });
   const results = await measureAll(scenarios);
+  const probes = await probeAll([
+    { name: 'direct', port: upstream.port, host: 'bench.local' },
+    { name: 'bare http-proxy', port: bare.port, host: 'bench.local' },
+    { name: 'portico', port: portico.http, host: 'bench.local' },
+    ...(nginx ? [{ name: 'nginx', port: nginx.port, host: 'bench.local' }] : []),
+  ]);
   for (const c of [bare.child, portico.child, nginx?.child, upstream.child]) c?.kill('SIGTERM');
 
   const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.+)/)?.[1] ?? 'unknown CPU';
   console.log(`\nPortico benchmark — ${new Date().toISOString()} — Node ${process.version} — ${cpu} — wrk ${DURATION} per run, ${ROUNDS} interleaved rounds${TASKSET ? ', proxies pinned to CPU 1, wrk to CPU 0' : ''}\n`);
   console.log(table(results));
-  console.log('\nCPU µs/req: the proxy process only (utime+stime from /proc ÷ requests), minimum over rounds; ×floor compares with the bare http-proxy script.');
+  console.log('\nCPU µs/req: the proxy process only (utime+stime from /proc ÷ requests), minimum over rounds. ×floor CPU: median over rounds of the ratio to the bare http-proxy script in the same round (interquartile range in brackets).');
   console.log('req/s and latencies: medians over rounds. "TLS handshake/req" sends Connection: close, so every request is a new TLS connection.');
+  console.log(`\nLatency at a fixed rate: ${PROBE_RATE} req/s offered over ${PROBE_CONNS} keep-alive connections (open loop, bench/latency-probe.ts), medians over rounds. "late sends": requests not sent because every connection was still waiting.\n`);
+  console.log(probeTable(probes));
 }
 
 main().catch((err: unknown) => {

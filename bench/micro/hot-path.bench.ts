@@ -7,7 +7,11 @@ import { bench, do_not_optimize, group, run } from 'mitata';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { applyHeaderPlan, compileHeaderPlan, SECURITY_HEADER_DEFAULTS } from '../../src/pipeline/header-plan.js';
+import { createAccessLogWriter } from '../../src/observability/access-log.js';
+import { LineBatcher } from '../../src/observability/line-batcher.js';
+import type { RequestContext } from '../../src/pipeline/request-context.js';
 import { ProxyEngine } from '../../src/proxy/proxy-engine.js';
+import { buildResponseHead } from '../../src/proxy/response-head.js';
 import { takeToken, fullTokenBucket } from '../../src/ratelimit/token-bucket.js';
 import { compileRouteTable } from '../../src/routing/compile-route-table.js';
 import { normalizeHost } from '../../src/routing/normalize-host.js';
@@ -61,6 +65,15 @@ group('per-request helpers', () => {
     applyHeaderPlan(plan, headers);
     return do_not_optimize(headers);
   });
+  const raw = ['Content-Type', 'text/html', 'Server', 'upstream', 'Content-Length', '13', 'Date', 'Mon, 23 Nov 2026 21:00:00 GMT', 'Connection', 'keep-alive', 'Keep-Alive', 'timeout=5'];
+  bench('buildResponseHead (HTTP/1.1 response head from raw headers)', () => do_not_optimize(buildResponseHead(raw, plan, 'f175bd1e-5848-4806-9d93-5a8ae05ce2c4')));
+  const ctx = {
+    req: { method: 'GET', url: '/api/users/42?page=2' }, requestId: 'f175bd1e-5848-4806-9d93-5a8ae05ce2c4', clientIp: '203.0.113.9',
+    hostLabel: 'app.example.com', routeLabel: '/api', targetLabel: 'http://127.0.0.1:3000',
+  } as unknown as RequestContext;
+  const sink = { write: (b: Buffer) => do_not_optimize(b), flush: () => {}, flushSync: () => {} };
+  const accessLog = createAccessLogWriter(createLogger('info', new LineBatcher(sink)));
+  bench('access line (built and encoded into the batch)', () => accessLog(ctx, 200, 1423, 3.517));
   const limit = { ratePerSec: 100, burst: 200 };
   const state = fullTokenBucket(limit, 0);
   let now = 0;
