@@ -18,7 +18,6 @@ const request = Buffer.from(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
 
 interface Conn {
   readonly socket: Socket;
-  busy: boolean;
   sentAt: number;
   buffered: Buffer;
 }
@@ -37,7 +36,6 @@ function onData(c: Conn, chunk: Buffer): void {
   if (c.buffered.length < end + 4 + length) return;
   latencies.push(performance.now() - c.sentAt);
   c.buffered = c.buffered.subarray(end + 4 + length);
-  c.busy = false;
   idle.push(c);
 }
 
@@ -47,7 +45,7 @@ async function open(): Promise<Conn> {
       socket.setNoDelay(true);
       resolve(c);
     });
-    const c: Conn = { socket, busy: false, sentAt: 0, buffered: Buffer.alloc(0) };
+    const c: Conn = { socket, sentAt: 0, buffered: Buffer.alloc(0) };
     socket.on('data', (d: Buffer) => onData(c, d));
     socket.on('error', reject);
   });
@@ -72,7 +70,6 @@ async function main(): Promise<void> {
           sent = due;
           break;
         }
-        c.busy = true;
         c.sentAt = performance.now();
         c.socket.write(request);
         sent++;

@@ -2,12 +2,20 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 type Headers = IncomingHttpHeaders | Record<string, unknown>;
 
+/** Connection-specific fields a proxy must never forward, either way (RFC 9110 §7.6.1). */
+const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
 /**
- * Connection-specific fields a proxy must never forward (RFC 9110 §7.6.1), plus `Expect`:
- * Node's server has already answered `100-continue`, and forwarding it would make http-proxy
- * skip the 'proxyReq' event the engine relies on.
+ * Not forwarded on requests either: `Expect`. Node's server has already answered
+ * `100-continue`, and forwarding it would make http-proxy skip the 'proxyReq' event the engine
+ * relies on.
  */
-const REQUEST_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
+const REQUEST_ONLY = 'expect';
+
+/** True for a lower-case field name that never passes a proxy. */
+export function isHopByHop(lower: string): boolean {
+  return HOP_BY_HOP.has(lower);
+}
 
 /**
  * The request headers to forward: `headers` itself when it holds no hop-by-hop field (most
@@ -17,22 +25,11 @@ const REQUEST_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connectio
  * Upgrade requests do not come here: http-proxy's ws path needs `Upgrade` and `Connection`.
  */
 export function forwardableRequestHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  if (
-    headers.connection === undefined &&
-    headers['keep-alive'] === undefined &&
-    headers['proxy-connection'] === undefined &&
-    headers.te === undefined &&
-    headers.trailer === undefined &&
-    headers['transfer-encoding'] === undefined &&
-    headers.upgrade === undefined &&
-    headers.expect === undefined
-  ) {
-    return headers;
-  }
+  if (!hasHopByHop(headers)) return headers;
   const listed = listedFields(headers.connection);
   const out: IncomingHttpHeaders = {};
   for (const name in headers) {
-    if (!REQUEST_HOP_BY_HOP.has(name) && !listed?.has(name)) out[name] = headers[name];
+    if (!HOP_BY_HOP.has(name) && name !== REQUEST_ONLY && !listed?.has(name)) out[name] = headers[name];
   }
   return out;
 }
@@ -45,11 +42,21 @@ export function forwardableRequestHeaders(headers: IncomingHttpHeaders): Incomin
 export function stripHopByHop(headers: Headers): void {
   const listed = listedFields(headers.connection);
   if (listed) for (const name of listed) delete headers[name];
-  for (const name of REQUEST_HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
+  for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
+  if (headers[REQUEST_ONLY] !== undefined) delete headers[REQUEST_ONLY];
 }
 
-/** Fields named in `Connection` are hop-by-hop too; keep-alive and close are the usual, empty, case. */
-function listedFields(connection: unknown): Set<string> | undefined {
+function hasHopByHop(headers: Headers): boolean {
+  if (headers[REQUEST_ONLY] !== undefined) return true;
+  for (const name of HOP_BY_HOP) if (headers[name] !== undefined) return true;
+  return false;
+}
+
+/**
+ * The fields a `Connection` value names, which are hop-by-hop too (RFC 9110 §7.6.1);
+ * undefined for the usual `keep-alive` or `close`, which name none.
+ */
+export function listedFields(connection: unknown): Set<string> | undefined {
   if (typeof connection !== 'string' || connection === 'keep-alive' || connection === 'close') return undefined;
   const names = new Set<string>();
   for (const token of connection.split(',')) {
@@ -57,25 +64,4 @@ function listedFields(connection: unknown): Set<string> | undefined {
     if (name) names.add(name);
   }
   return names;
-}
-
-/** Lower-case name → true for the response fields that never pass a proxy. */
-export function isHopByHopResponseField(lower: string): boolean {
-  switch (lower) {
-    case 'connection':
-    case 'keep-alive':
-    case 'proxy-connection':
-    case 'te':
-    case 'trailer':
-    case 'transfer-encoding':
-    case 'upgrade':
-      return true;
-    default:
-      return false;
-  }
-}
-
-/** The tokens of a `Connection` header value that name other fields (not keep-alive/close). */
-export function connectionListedFields(value: string): Set<string> | undefined {
-  return listedFields(value);
 }

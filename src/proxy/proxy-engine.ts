@@ -176,7 +176,7 @@ export class ProxyEngine {
     // honours the client's keep-alive choice.
     let hasLength: boolean;
     try {
-      if (res.req?.httpVersionMajor === 2) {
+      if (isHttp2(req)) {
         // HTTP/2's writeHead merges repeated names in a list on Node before 20.12: use an object.
         const headers = proxyRes.headers;
         stripHopByHop(headers);

@@ -1,5 +1,5 @@
 import type { HeaderPlan } from '../pipeline/header-plan.js';
-import { connectionListedFields, isHopByHopResponseField } from './hop-by-hop.js';
+import { isHopByHop, listedFields } from './hop-by-hop.js';
 
 /** An HTTP/1.1 response head for `writeHead`: a flat [name, value, name, value, …] list. */
 export interface ResponseHead {
@@ -24,10 +24,10 @@ export function buildResponseHead(raw: readonly string[], plan: HeaderPlan, requ
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
-    if (isHopByHopResponseField(lower)) {
+    if (isHopByHop(lower)) {
       // Fields named in Connection are hop-by-hop too, wherever they appear: start over
       // knowing them all (rare: upstreams send keep-alive or close).
-      if (lower === 'connection' && !listed && connectionListedFields(raw[i + 1]!)) return buildResponseHead(raw, plan, requestId, allListed(raw));
+      if (lower === 'connection' && !listed && listedFields(raw[i + 1]!)) return buildResponseHead(raw, plan, requestId, allListed(raw));
       continue;
     }
     if (lower === 'x-request-id' || plan.replaced.has(lower) || listed?.has(lower)) continue;
@@ -49,7 +49,7 @@ function allListed(raw: readonly string[]): Set<string> {
   const names = new Set<string>();
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.toLowerCase() !== 'connection') continue;
-    for (const name of connectionListedFields(raw[i + 1]!) ?? []) names.add(name);
+    for (const name of listedFields(raw[i + 1]!) ?? []) names.add(name);
   }
   return names;
 }

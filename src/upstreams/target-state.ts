@@ -32,6 +32,8 @@ export class TargetState {
   private fails = 0;
   private passes = 0;
   private retryAt = 0;
+  /** Traffic count of each pooled socket at the previous idle sweep. */
+  private idleSeen = new WeakMap<object, number>();
 
   constructor(
     upstream: string,
@@ -103,8 +105,6 @@ export class TargetState {
     this.idleSeen = seen;
     return closed;
   }
-
-  private idleSeen = new WeakMap<object, number>();
 
   /** Closes pooled sockets; only called once nothing is in flight (retire, don't destroy). */
   destroy(): void {
