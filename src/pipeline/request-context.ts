@@ -20,6 +20,8 @@ export interface RequestContext {
   routeLabel: string;
   /** Upstream target URL the request went to, once chosen. */
   targetLabel: string | undefined;
+  /** Told when the response closes, before the request is counted and logged (the proxy's exchange). */
+  onResponseClose?: { responseClosed(): void };
   /** The request target as the client sent it, kept when stripPrefix/rewrite change `req.url`. */
   originalUrl?: string;
 }

@@ -35,6 +35,8 @@ const BAD_REQUEST: LocalReply = Object.freeze({ status: 400, body: 'Bad Request\
 const INTERNAL: LocalReply = Object.freeze({ status: 500, body: 'Internal Server Error\n' });
 const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 const REQUEST_ID_RE = /^[\x21-\x7e]{1,200}$/;
+const CONTEXT = Symbol('portico.requestContext');
+type TrackedResponse = ServerResponse & { [CONTEXT]?: RequestContext };
 
 /**
  * Builds the `request` listener of a public listener (`proto` is the scheme it serves). A throw
@@ -59,16 +61,21 @@ function failSafe(gw: EdgeContext, res: ServerResponse, err: unknown): void {
 }
 
 function createServe(gw: EdgeContext, proto: 'http' | 'https') {
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  // The one 'close' listener of every response: a shared function, not a closure per request.
+  function onResponseClose(this: TrackedResponse): void {
+    const ctx = this[CONTEXT]!;
+    ctx.onResponseClose?.responseClosed();
+    const status = responseComplete(this) || this.headersSent ? this.statusCode : 499;
+    gw.finish(ctx, status, bytesSinceLastResponse(ctx.req.socket));
+  }
+  return (req: IncomingMessage, res: TrackedResponse): void => {
     const table = gw.table;
     const ctx = createContext(table, req, proto);
     // While draining, say so (Connection: close) instead of letting a client reuse a
     // connection that is about to be closed under it.
     if (gw.draining) res.shouldKeepAlive = false;
-    res.on('close', () => {
-      const status = responseComplete(res) || res.headersSent ? res.statusCode : 499;
-      gw.finish(ctx, status, bytesSinceLastResponse(req.socket));
-    });
+    res[CONTEXT] = ctx;
+    res.on('close', onResponseClose);
     if (req.headers['content-length'] !== undefined && req.headers['transfer-encoding'] !== undefined) {
       // Ambiguous framing is the request-smuggling vector: refuse and close (RFC 9112 §6.3).
       res.shouldKeepAlive = false;

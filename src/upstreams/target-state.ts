@@ -1,6 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { UrlWithStringQuery } from 'node:url';
+import { NO_BODY } from '../proxy/request-body.js';
 
 /** Called on every health transition, for one log event and one gauge update. */
 export type HealthListener = (target: TargetState, healthy: boolean, reason: string) => void;
@@ -25,6 +26,8 @@ export class TargetState {
    * write the response head itself.
    */
   readonly webOptions: Readonly<Record<string, unknown>>;
+  /** `webOptions` for a request without a body: the upstream request is ended at once (NO_BODY). */
+  readonly bodilessWebOptions: Readonly<Record<string, unknown>>;
   /** The target as http-proxy's legacy url.parse would have produced it, computed once. */
   readonly proxyTarget: Readonly<Partial<UrlWithStringQuery>>;
   healthy = true;
@@ -52,6 +55,7 @@ export class TargetState {
     const u = new URL(url);
     this.proxyTarget = Object.freeze({ protocol: u.protocol, host: u.host, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: null, pathname: null });
     this.webOptions = Object.freeze({ target: this.proxyTarget, agent: this.agent, selfHandleResponse: true, toProxy: true, prependPath: false });
+    this.bodilessWebOptions = Object.freeze({ ...this.webOptions, buffer: NO_BODY });
   }
 
   /** Eligible for new requests: healthy, or a passively downed target whose cooldown has passed. */

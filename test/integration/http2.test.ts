@@ -160,3 +160,31 @@ t.test('shutdown sends GOAWAY to idle HTTP/2 sessions instead of waiting for the
   await closed;
   t.ok(Date.now() - started < 3000, `closed in ${Date.now() - started} ms`);
 });
+
+t.test('an HTTP/2 PUT whose body has no Content-Length is not retried without its body', async (t) => {
+  // HTTP/2 sends a body as DATA frames, with or without Content-Length: the request's stream
+  // not ending on its HEADERS frame is what tells of a body.
+  const dead = await startUpstream();
+  await dead.close();
+  const live = await startUpstream();
+  t.teardown(() => live.close());
+  const portico = await startPortico(`
+upstreams:
+  pair: { targets: ["${dead.target}", "${live.target}"] }
+hosts:
+  h2.test: { tls: self-signed, routes: [ { upstream: pair } ] }
+`);
+  t.teardown(() => portico.close());
+  const s = await session(portico.https, 'h2.test');
+  t.teardown(() => s.close());
+  // Round robin starts at the first target, which is the dead one.
+  const failed = await h2(s, '/put', { method: 'PUT', body: 'payload' });
+  t.equal(failed.status, 502, 'the failure is reported, not replayed elsewhere');
+  t.equal(live.requests.length, 0, 'the live target never saw it');
+  const next = await h2(s, '/put', { method: 'PUT', body: 'payload' });
+  t.equal(next.status, 200);
+  t.equal((JSON.parse(next.body) as { body: string }).body, 'payload', 'the body reached the live target');
+  const bodiless = await h2(s, '/get');
+  t.equal(bodiless.status, 200, 'a GET (no body) is retried on the live target after a connect failure');
+  t.equal((JSON.parse(bodiless.body) as { method: string }).method, 'GET');
+});

@@ -1,9 +1,11 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProxyEngine } from '../../proxy/proxy-engine.js';
 import { setForwardedHeaders } from '../../proxy/forwarded-headers.js';
+import { requestHasBody } from '../../proxy/request-body.js';
 import type { Action, CompiledRoute } from '../../routing/route-table.js';
 import type { ClientIpResolver } from '../../server/client-ip.js';
 import type { UpstreamPool } from '../../upstreams/upstream-pool.js';
+import type { HeaderPlan } from '../header-plan.js';
 import { renderReply } from '../render-reply.js';
 import type { RequestContext } from '../request-context.js';
 
@@ -26,23 +28,29 @@ export function createProxyAction(engine: ProxyEngine, pool: UpstreamPool, clien
     handle(ctx, req, res, route) {
       prepare(ctx, req, route);
       const plan = ctx.proto === 'https' ? route.httpsHeaders : route.httpHeaders;
-      const reply = (r: typeof res, status: number) => renderReply(r, { status, body: ERROR_BODIES[status] ?? '' }, plan, ctx.requestId);
-      if (route.maxBodySize !== undefined && req.headers['content-length'] === undefined) {
+      // Before the hop-by-hop fields go: Transfer-Encoding is one, and it tells of a body.
+      const hasBody = requestHasBody(req);
+      if (hasBody && route.maxBodySize !== undefined && req.headers['content-length'] === undefined) {
         limitStreamedBody(req, route.maxBodySize, () => {
           if (!res.headersSent) {
             res.shouldKeepAlive = false; // the rest of the body is unread: the connection cannot be reused
-            reply(res, 413);
+            replyError(res, 413, plan, ctx.requestId);
           }
           req.destroy();
         });
       }
-      engine.web(req, res, ctx, pool, plan, reply);
+      engine.web(req, res, ctx, pool, plan, replyError, hasBody);
     },
     upgrade(ctx, req, socket, head, route, onEnd) {
       prepare(ctx, req, route);
       engine.ws(req, socket, head, ctx, pool, onEnd);
     },
   };
+}
+
+/** Portico's own answer when proxying fails (502, 504) or a streamed body is too large (413). */
+function replyError(res: ServerResponse, status: number, plan: HeaderPlan, requestId: string): void {
+  renderReply(res, { status, body: ERROR_BODIES[status] ?? '' }, plan, requestId);
 }
 
 /** Counts bytes of a chunked body as it streams to the upstream; calls `onExceeded` once. */
