@@ -4,6 +4,10 @@
  * They use a route table compiled from a realistic config, as the gateway does.
  */
 import { bench, do_not_optimize, group, run } from 'mitata';
+import bcrypt from 'bcryptjs';
+import { createAuthFailureThrottle } from '../../src/auth/auth-failure-throttle.js';
+import { createCredentialCache } from '../../src/auth/credential-cache.js';
+import { createBasicAuthStep } from '../../src/pipeline/steps/basic-auth.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { applyHeaderPlan, compileHeaderPlan, SECURITY_HEADER_DEFAULTS } from '../../src/pipeline/header-plan.js';
@@ -80,6 +84,20 @@ group('per-request helpers', () => {
   bench('tokenBucket.take', () => do_not_optimize(takeToken(state, limit, (now += 5))));
   const resolver = compileClientIpResolver(['10.0.0.0/8', '192.168.0.0/16']);
   bench('clientIp.resolve (trusted peer, 3 hops)', () => do_not_optimize(resolver.resolve('10.0.0.1', '203.0.113.7, 192.168.1.1, 10.1.1.1')));
+});
+
+const authStep = createBasicAuthStep({
+  config: { realm: 'Bench', users: { bench: bcrypt.hashSync('bench-password', 4) } },
+  cache: createCredentialCache(),
+  throttle: createAuthFailureThrottle(),
+});
+const authCtx = {
+  req: { headers: { authorization: `Basic ${Buffer.from('bench:bench-password').toString('base64')}` } }, clientIp: '203.0.113.9',
+} as unknown as RequestContext;
+await authStep(authCtx); // the first request pays bcrypt once; the cache answers the rest
+
+group('basic auth', () => {
+  bench('basic auth step (cached credential)', () => do_not_optimize(authStep(authCtx)));
 });
 
 await run({ colors: false });

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** Options of the credential cache; all have production defaults. */
@@ -56,7 +57,7 @@ export function createCredentialCache(opts: CredentialCacheOptions = {}): Creden
   };
 
   return {
-    keyOf: (authorization) => createHash('sha256').update(authorization).digest('base64'),
+    keyOf: sha256Base64,
 
     lookup(key, user, currentHash) {
       const entry = entries.get(key);
@@ -93,6 +94,15 @@ export function createCredentialCache(opts: CredentialCacheOptions = {}): Creden
     },
   };
 }
+
+/**
+ * SHA-256 of a header value, base64. The one-shot crypto.hash (Node >= 20.12) is a third of the
+ * cost of a Hash object, and this runs on every authenticated request.
+ */
+const sha256Base64: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'base64')
+    : (text) => createHash('sha256').update(text).digest('base64');
 
 /** Constant-time equality, so comparing a stored hash leaks nothing through timing. */
 function sameSecret(stored: Buffer, candidate: string): boolean {
