@@ -1,6 +1,7 @@
 /**
  * Micro-benchmarks of the functions every request runs (`npm run bench:micro`): host lookup,
- * path normalisation and route match, balancer picks, header plan, token bucket, client IP.
+ * path normalisation and route match, balancer picks, header plan, token bucket, client IP,
+ * and the Basic Auth step on a cached credential.
  * They use a route table compiled from a realistic config, as the gateway does.
  */
 import { bench, do_not_optimize, group, run } from 'mitata';
