@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2Session, type SecureServerOptions } from 'node:http2';
+import { CountingHttp2Response } from './counting-http2-response.js';
 import type { Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -66,7 +67,7 @@ type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => v
  * the SNI callback in `options`.
  */
 export function createHttpsListener(options: SecureServerOptions, onRequest: RequestListener, onUpgrade: UpgradeListener): Listener {
-  const server = createSecureServer({ ...options, allowHTTP1: true, ALPNProtocols: ['h2', 'http/1.1'] });
+  const server = createSecureServer({ ...options, allowHTTP1: true, ALPNProtocols: ['h2', 'http/1.1'], Http2ServerResponse: CountingHttp2Response });
   harden(server as unknown as Http1Tunables);
   // The compatibility request/response are used through the subset they share with HTTP/1's.
   (server as EventEmitter).on('request', onRequest);

@@ -12,6 +12,7 @@ import { responseComplete } from '../proxy/http2-request.js';
 import { normalizeHost } from '../routing/normalize-host.js';
 import { normalizeRequestPath } from '../routing/path-match.js';
 import type { CompiledRoute, RouteTable } from '../routing/route-table.js';
+import { CountingHttp2Response } from './counting-http2-response.js';
 
 /** What the edge handlers need from the gateway; read once per request. */
 export interface EdgeContext {
@@ -66,7 +67,8 @@ function createServe(gw: EdgeContext, proto: 'http' | 'https') {
     const ctx = this[CONTEXT]!;
     ctx.onResponseClose?.responseClosed();
     const status = responseComplete(this) || this.headersSent ? this.statusCode : 499;
-    gw.finish(ctx, status, bytesSinceLastResponse(ctx.req.socket));
+    const bytes = this instanceof CountingHttp2Response ? this.bodyBytes : bytesSinceLastResponse(ctx.req.socket);
+    gw.finish(ctx, status, bytes);
   }
   return (req: IncomingMessage, res: TrackedResponse): void => {
     const table = gw.table;
@@ -217,10 +219,10 @@ function httpsLocation(gw: EdgeContext, req: IncomingMessage): string {
 const BYTES_COUNTED = Symbol('portico.bytesCounted');
 
 /**
- * Bytes on the wire for the response that just closed (head + body): the growth of the
- * socket's counter since the previous response on it. HTTP/1.1 connections write responses
- * one after another, pipelined ones included, so the delta is exact. An HTTP/2 session's
- * socket is shared by concurrent streams and exposes no per-stream count, so h2 logs 0.
+ * Bytes on the wire for the HTTP/1.1 response that just closed (head + body): the growth of
+ * the socket's counter since the previous response on it. HTTP/1.1 connections write
+ * responses one after another, pipelined ones included, so the delta is exact. (HTTP/2
+ * streams share their connection: CountingHttp2Response counts their body bytes instead.)
  */
 function bytesSinceLastResponse(socket: Socket & { [BYTES_COUNTED]?: number }): number {
   const total = socket.bytesWritten;

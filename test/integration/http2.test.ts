@@ -2,6 +2,7 @@ import t from 'tap';
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import bcrypt from 'bcryptjs';
 import WebSocket, { WebSocketServer } from 'ws';
+import { eventually } from '../helpers/eventually.js';
 import { request } from '../helpers/http-request.js';
 import { startPortico } from '../helpers/start-portico.js';
 import { startUpstream } from '../helpers/start-upstream.js';
@@ -187,4 +188,34 @@ hosts:
   const bodiless = await h2(s, '/get');
   t.equal(bodiless.status, 200, 'a GET (no body) is retried on the live target after a connect failure');
   t.equal((JSON.parse(bodiless.body) as { method: string }).method, 'GET');
+});
+
+t.test('HTTP/2 access lines count the response body (streams share the connection)', async (t) => {
+  const body = 'x'.repeat(1000) + 'é'; // 1002 bytes in UTF-8
+  const upstream = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    res.write(body.slice(0, 500));
+    res.end(body.slice(500));
+  });
+  t.teardown(() => upstream.close());
+  const portico = await startPortico(`hosts:
+  h2.test:
+    tls: self-signed
+    routes:
+      - { path: /own, respond: { status: 200, body: "hello\\n" } }
+      - { upstream: "${upstream.target}" }
+`);
+  t.teardown(() => portico.close());
+  const s = await session(portico.https, 'h2.test');
+  t.teardown(() => s.close());
+  const bytesOf = async (requestId: string) => {
+    const line = await eventually(() => portico.logs.find({ event: 'access', requestId }));
+    return line?.bytes;
+  };
+  t.equal((await h2(s, '/proxied', { headers: { 'x-request-id': 'h2-bytes-1' } })).body, body);
+  t.equal(await bytesOf('h2-bytes-1'), 1002, 'a proxied body, streamed in chunks');
+  t.equal((await h2(s, '/own', { headers: { 'x-request-id': 'h2-bytes-2' } })).body, 'hello\n');
+  t.equal(await bytesOf('h2-bytes-2'), 6, 'a local reply');
+  t.equal((await h2(s, '/proxied', { method: 'HEAD', headers: { 'x-request-id': 'h2-bytes-3' } })).body, '');
+  t.equal(await bytesOf('h2-bytes-3'), 0, 'HEAD: no body sent, none counted');
 });

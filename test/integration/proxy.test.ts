@@ -286,6 +286,15 @@ t.test('one access log line per request with the SPEC fields', async (t) => {
   t.ok((line.bytes as number) > 0);
   t.equal(portico.logs.filter({ event: 'access', requestId: 'log-me-1' }).length, 1, 'exactly one line');
 
+  // bytes: what went out on the connection for this response, head and body; pipelined
+  // responses on one connection are each counted once.
+  const pipelined = await rawExchange(portico.http,
+    'GET /api/a HTTP/1.1\r\nHost: example.test\r\nX-Request-Id: bytes-1\r\n\r\n' +
+    'GET /api/bb HTTP/1.1\r\nHost: example.test\r\nX-Request-Id: bytes-2\r\nConnection: close\r\n\r\n');
+  const [b1, b2] = await Promise.all(['bytes-1', 'bytes-2'].map((id) => eventually(() => portico.logs.find({ event: 'access', requestId: id }))));
+  t.equal((b1!.bytes as number) + (b2!.bytes as number), pipelined.data.length, 'the two lines add up to every byte the client received');
+  t.ok(pipelined.data.indexOf('HTTP/1.1', 1) === b1!.bytes, 'the first line counts exactly the first response');
+
   await request(portico.http, '/', { headers: { host: 'nowhere.test', 'x-request-id': 'log-me-2' } });
   const own = await eventually(() => portico.logs.find({ event: 'access', requestId: 'log-me-2' }));
   t.match(own, { status: 404, route: '-', upstream: null });
