@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
-import acme from 'acme-client';
+import type * as AcmeClientModule from 'acme-client';
 import type { AcmeConfig, HostConfig } from '../config/config-types.js';
 import { PorticoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -23,7 +23,19 @@ interface AcmeAxiosDefaults {
   acmeSettings: { httpChallengePort: number };
   httpsAgent?: https.Agent;
 }
-const axiosDefaults = acme.axios.defaults as unknown as AcmeAxiosDefaults;
+type AcmeClient = typeof AcmeClientModule;
+let loading: Promise<AcmeClient> | undefined;
+
+/**
+ * acme-client and its crypto dependencies take about 18 MiB of memory once loaded: they are
+ * loaded with the first order, so a gateway without ACME hosts never pays for them.
+ */
+function loadAcmeClient(): Promise<AcmeClient> {
+  loading ??= import('acme-client');
+  return loading;
+}
+
+const axiosDefaultsOf = (acme: AcmeClient) => acme.axios.defaults as unknown as AcmeAxiosDefaults;
 const ACCOUNT_LOCK_TTL_MS = 60_000;
 /** The caFile the global https.Agent trusts now; module-level because the axios instance is. */
 let agentFor: string | undefined;
@@ -41,18 +53,18 @@ export function createAcmeIssuer(opts: { store: CertStore; challenges: Challenge
   const { store, challenges, log } = opts;
   let pendingAccountKey: Promise<Buffer> | undefined;
 
-  const accountKey = (): Promise<Buffer> => {
+  const accountKey = (acme: AcmeClient): Promise<Buffer> => {
     // Memoised so hosts ordering at the same time in this process share one key.
-    pendingAccountKey ??= loadOrCreateAccountKey(store).finally(() => {
+    pendingAccountKey ??= loadOrCreateAccountKey(acme, store).finally(() => {
       pendingAccountKey = undefined;
     });
     return pendingAccountKey;
   };
 
-  const trust = async (caFile: string | undefined): Promise<void> => {
+  const trust = async (acme: AcmeClient, caFile: string | undefined): Promise<void> => {
     if (caFile === agentFor) return;
     // The extra CA is added to Node's roots, not substituted for them (SPEC: "extra CA to trust").
-    axiosDefaults.httpsAgent = caFile
+    axiosDefaultsOf(acme).httpsAgent = caFile
       ? new https.Agent({ ca: [...rootCertificates, await readFile(caFile, 'utf8')], keepAlive: false })
       : undefined;
     agentFor = caFile;
@@ -61,8 +73,7 @@ export function createAcmeIssuer(opts: { store: CertStore; challenges: Challenge
   let httpPort: number | undefined;
   return {
     setHttpPort(port) {
-      httpPort = port;
-      axiosDefaults.acmeSettings.httpChallengePort = port;
+      httpPort = port; // applied to acme-client at each order
     },
     async issue(host, acmeConfig, allowed) {
       const names = [host.name, ...host.aliases].map((n) => n.toLowerCase());
@@ -72,10 +83,11 @@ export function createAcmeIssuer(opts: { store: CertStore; challenges: Challenge
         throw new PorticoError('PORTICO_ACME_FAILED', `refusing to order names not configured for ACME: ${foreign.join(', ')}`);
       }
       try {
-        await trust(acmeConfig.caFile);
+        const acme = await loadAcmeClient();
+        await trust(acme, acmeConfig.caFile);
         const client = new acme.Client({
           directoryUrl: acmeConfig.directoryUrl,
-          accountKey: await accountKey(),
+          accountKey: await accountKey(acme),
           ...(opts.pollMs !== undefined ? { backoffMin: opts.pollMs, backoffMax: opts.pollMs * 4 } : {}),
         });
         const certKey = await acme.crypto.createPrivateEcdsaKey('P-256');
@@ -83,7 +95,7 @@ export function createAcmeIssuer(opts: { store: CertStore; challenges: Challenge
         // auto() fetches the challenge itself before telling the CA to validate (acme-client
         // src/verify.js), on a port kept in its module-global axios defaults (80 unless set).
         // Set it for every order: another gateway in the same process may have changed it.
-        if (httpPort !== undefined) axiosDefaults.acmeSettings.httpChallengePort = httpPort;
+        if (httpPort !== undefined) axiosDefaultsOf(acme).acmeSettings.httpChallengePort = httpPort;
         log.info({ event: 'certificate', result: 'ordering', host: host.name, names, directory: acmeConfig.directoryUrl });
         const certPem = await client.auto({
           csr,
@@ -107,7 +119,7 @@ export function createAcmeIssuer(opts: { store: CertStore; challenges: Challenge
 }
 
 /** Loads `acme/account.key`, creating it under a store lock so instances agree on one account. */
-async function loadOrCreateAccountKey(store: CertStore): Promise<Buffer> {
+async function loadOrCreateAccountKey(acme: AcmeClient, store: CertStore): Promise<Buffer> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const existing = await store.load(ACCOUNT_KEY);
     if (existing) return existing;
