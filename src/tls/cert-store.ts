@@ -1,5 +1,11 @@
 /** A held lock; `release()` is safe to call once the lock has expired or been taken over. */
 export interface CertStoreLock {
+  /**
+   * Extends the lock to expire `ttlMs` from now, if it is still this holder's: false once it
+   * has expired or been taken over. A long piece of work refreshes well before expiry, so the
+   * TTL can stay short and a crashed holder is replaced soon.
+   */
+  refresh(ttlMs: number): Promise<boolean>;
   release(): Promise<void>;
 }
 

@@ -52,6 +52,8 @@ export interface CertificateManagerOptions {
   readonly backoffBaseMs?: number;
   readonly pollIntervalMs?: number;
   readonly lockPollMs?: number;
+  /** Lifetime of an ACME order lock, refreshed while the order runs (default 2 min). */
+  readonly orderLockTtlMs?: number;
   /** acme-client's order/challenge status polling interval (its default is 5 s). */
   readonly acmePollMs?: number;
 }

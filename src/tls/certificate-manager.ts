@@ -45,6 +45,7 @@ export function createCertificateManager(opts: CertificateManagerOptions): Certi
     backoffBaseMs: opts.backoffBaseMs ?? 1_000,
     pollIntervalMs: opts.pollIntervalMs ?? 30_000,
     lockPollMs: opts.lockPollMs ?? 1_000,
+    ...(opts.orderLockTtlMs !== undefined ? { orderLockTtlMs: opts.orderLockTtlMs } : {}),
     onCertificate: (hostName, checked) => {
       const entry = entries.get(hostName);
       if (!entry || entry.host.tls.kind !== 'acme' || entry.cert.checked.pair.certPem === checked.pair.certPem) return;

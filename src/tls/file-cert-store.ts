@@ -152,6 +152,17 @@ async function readLock(file: string): Promise<LockRecord | undefined> {
 
 function releaser(file: string, token: string): CertStoreLock {
   return {
+    async refresh(ttlMs) {
+      // Only our own lock, and only while it is unexpired: once expired another holder may
+      // take it over at any moment. Written aside and renamed in, so a reader never sees a
+      // torn record.
+      const current = await readLock(file);
+      if (current?.token !== token || current.expiresAt <= Date.now()) return false;
+      const next = `${file}.${token}.refresh`;
+      await fs.writeFile(next, JSON.stringify({ token, expiresAt: Date.now() + ttlMs }), { mode: 0o600 });
+      await fs.rename(next, file);
+      return true;
+    },
     async release() {
       // Only delete our own lock: after expiry another holder may own the file now.
       const current = await readLock(file);

@@ -4,6 +4,8 @@ import type { CertStore, CertStoreLock } from './cert-store.js';
 
 // Compare-and-delete: a holder whose lock expired must not delete the next holder's lock.
 const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+// Compare-and-extend, for the same reason.
+const REFRESH_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 
 /**
  * A CertStore in Redis, shared by every Portico instance using the same Redis and prefix.
@@ -45,6 +47,7 @@ export class RedisCertStore implements CertStore {
     const ok = await this.client.set(lockKey, token, 'PX', ttlMs, 'NX');
     if (ok !== 'OK') return undefined;
     return {
+      refresh: async (ttl) => (await this.client.eval(REFRESH_SCRIPT, 1, lockKey, token, String(ttl))) === 1,
       release: async () => {
         await this.client.eval(RELEASE_SCRIPT, 1, lockKey, token);
       },

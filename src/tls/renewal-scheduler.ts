@@ -25,6 +25,11 @@ export interface RenewalSchedulerOptions {
   readonly pollIntervalMs: number;
   /** Re-read interval while another holder owns the order lock. */
   readonly lockPollMs: number;
+  /**
+   * Lifetime of the order lock; refreshed every third of it while the order runs, so an order
+   * may take as long as the CA needs, and a crashed holder's lock lapses after this.
+   */
+  readonly orderLockTtlMs?: number;
   /** Called with every valid certificate found or issued; must ignore one it already serves. */
   readonly onCertificate: (hostName: string, checked: CheckedPair) => void;
 }
@@ -43,8 +48,7 @@ interface Job {
 }
 
 const MAX_BACKOFF_MS = 3_600_000;
-// Long enough for a slow CA; if the holder dies, another instance takes over after this.
-const ORDER_LOCK_TTL_MS = 10 * 60_000;
+const ORDER_LOCK_TTL_MS = 2 * 60_000;
 
 /**
  * Creates the scheduler. Each host has one timer: every tick re-reads the store (and swaps in
@@ -76,9 +80,20 @@ export function createRenewalScheduler(opts: RenewalSchedulerOptions): RenewalSc
     return checked.info.notAfter.getTime() - t < config.renewBeforeMs;
   };
 
+  const lockTtlMs = opts.orderLockTtlMs ?? ORDER_LOCK_TTL_MS;
+
   const order = async (job: Job, config: AcmeConfig): Promise<number> => {
-    const lock = await store.lock(`acme/${job.host.name}`, ORDER_LOCK_TTL_MS);
+    const lock = await store.lock(`acme/${job.host.name}`, lockTtlMs);
     if (!lock) return opts.lockPollMs; // another instance is ordering: watch the store closely
+    const keeper = setInterval(() => {
+      lock.refresh(lockTtlMs).then(
+        (held) => {
+          if (!held) log.warn({ event: 'certificate', host: job.host.name }, 'order lock lapsed: another instance may order too');
+        },
+        (err: unknown) => log.warn({ event: 'certificate', host: job.host.name, err }, 'could not refresh order lock'),
+      );
+    }, lockTtlMs / 3);
+    keeper.unref();
     try {
       const again = await loadStoredPair(store, 'acme', job.host.name);
       if (again && !job.cancelled) opts.onCertificate(job.host.name, again);
@@ -95,6 +110,7 @@ export function createRenewalScheduler(opts: RenewalSchedulerOptions): RenewalSc
       if (!job.cancelled) opts.onCertificate(job.host.name, checked);
       return opts.pollIntervalMs;
     } finally {
+      clearInterval(keeper);
       await lock.release().catch((err: unknown) => log.warn({ event: 'certificate', host: job.host.name, err }, 'could not release order lock'));
     }
   };

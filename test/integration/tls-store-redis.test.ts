@@ -44,6 +44,23 @@ t.test('Redis certificate and challenge stores', async (t) => {
     t.ok(await store.lock('acme/a.test', 60_000), 'free after the owner released it');
   });
 
+  await t.test('lock refresh: extends a held lock, refused once it lapsed or changed owner', async (t) => {
+    const held = (await store.lock('acme/r.test', 150))!;
+    const until = Date.now() + 400;
+    while (Date.now() < until) {
+      t.equal(await held.refresh(150), true, 'refreshed while held');
+      if (await store.lock('acme/r.test', 60_000)) return t.fail('taken while refreshed past its first TTL');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    t.ok(Number(await client.pttl('p1:certlocks:acme/r.test')) > 0, 'still held after 400 ms on a 150 ms lock');
+    await held.release();
+    const lapsing = (await store.lock('acme/r.test', 30))!;
+    const taker = await eventually(() => store.lock('acme/r.test', 60_000), { message: 'lock expiry' });
+    t.equal(await lapsing.refresh(60_000), false, 'the old holder cannot refresh the new lock');
+    t.equal(await taker.refresh(60_000), true);
+    await taker.release();
+  });
+
   await t.test('challenge tokens are shared and expire', async (t) => {
     const a = new RedisChallengeStore({ client, prefix: 'p1:' });
     const b = new RedisChallengeStore({ client, prefix: 'p1:', ttlMs: 30 });

@@ -85,3 +85,29 @@ t.test('a torn (unparsable) lock file is stale only once it is old', async (t) =
   await fs.utimes(lockFile, old, old);
   t.ok(await store.lock('acme/b.test', 60_000), 'old torn file is taken over');
 });
+
+t.test('refresh extends a held lock; an expired or taken-over lock cannot be refreshed', async (t) => {
+  const dir = t.testdir();
+  const store = new FileCertStore(dir);
+  const held = (await store.lock('acme/a.test', 150))!;
+  const until = Date.now() + 400;
+  while (Date.now() < until) {
+    t.equal(await held.refresh(150), true, 'refreshed while held');
+    if (await store.lock('acme/a.test', 60_000)) return t.fail('taken while refreshed past its first TTL');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  t.pass('held for 400 ms on a 150 ms lock by refreshing');
+  const leftovers = (await fs.readdir(path.join(dir, 'locks', 'acme'))).filter((f) => f !== 'a.test.lock');
+  t.same(leftovers, [], 'no refresh files left beside the lock');
+
+  const lapsing = (await store.lock('acme/b.test', 1))!;
+  const start = Date.now();
+  while (Date.now() - start < 5) await new Promise((resolve) => setImmediate(resolve));
+  t.equal(await lapsing.refresh(60_000), false, 'expired: not refreshed');
+  const taker = (await store.lock('acme/b.test', 60_000))!;
+  t.ok(taker, 'taken over');
+  t.equal(await lapsing.refresh(60_000), false, 'the old holder cannot refresh the new lock');
+  t.equal(await taker.refresh(60_000), true);
+  await held.release();
+  await taker.release();
+});

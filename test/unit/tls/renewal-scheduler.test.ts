@@ -1,0 +1,58 @@
+import t from 'tap';
+import type { AcmeConfig } from '../../../src/config/config-types.js';
+import type { AcmeIssuer } from '../../../src/tls/acme-issuer.js';
+import { FileCertStore } from '../../../src/tls/file-cert-store.js';
+import { createRenewalScheduler } from '../../../src/tls/renewal-scheduler.js';
+import { createSelfSignedCertificate } from '../../../src/tls/self-signed.js';
+import { eventually } from '../../helpers/eventually.js';
+import { createLogSink } from '../../helpers/log-sink.js';
+import { tlsHost } from '../../helpers/tls-config.js';
+
+const ACME: AcmeConfig = { email: 'ops@example.test', directoryUrl: 'https://acme.invalid/dir', caFile: undefined, renewBeforeMs: 30 * 86_400_000 };
+
+t.test('an order longer than the lock TTL keeps its lock; the lock is released when it ends', async (t) => {
+  const store = new FileCertStore(t.testdir());
+  const otherInstance = new FileCertStore(store.dir); // another process on the same certs directory
+  let finishOrder!: () => void;
+  const gate = new Promise<void>((resolve) => (finishOrder = resolve));
+  let orderStarted!: () => void;
+  const started = new Promise<void>((resolve) => (orderStarted = resolve));
+  let orders = 0;
+  const issuer: AcmeIssuer = {
+    setHttpPort() {},
+    async issue(host) {
+      orders++;
+      orderStarted();
+      await gate; // a slow CA
+      return createSelfSignedCertificate([host.name], { days: 90 });
+    },
+  };
+  const issued: string[] = [];
+  const { logger: log, lines } = createLogSink();
+  const scheduler = createRenewalScheduler({
+    log, store, issuer, now: Date.now,
+    backoffBaseMs: 50, pollIntervalMs: 60_000, lockPollMs: 50, orderLockTtlMs: 150,
+    onCertificate: (name) => issued.push(name),
+  });
+  t.teardown(() => scheduler.close());
+  scheduler.set([tlsHost('slow.test', { kind: 'acme' })], ACME);
+  scheduler.enableOrders();
+  await started;
+
+  const until = Date.now() + 600; // four lock lifetimes
+  while (Date.now() < until) {
+    const stolen = await otherInstance.lock('acme/slow.test', 60_000);
+    if (stolen) {
+      await stolen.release();
+      return t.fail('another instance got the order lock while the order was running');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+  t.pass('the lock was held for four times its TTL');
+  finishOrder();
+  await eventually(() => issued.includes('slow.test') || undefined, { message: 'certificate issued' });
+  const after = await eventually(() => otherInstance.lock('acme/slow.test', 60_000), { message: 'lock released' });
+  await after.release();
+  t.equal(orders, 1, 'one order');
+  t.same(lines.filter((l) => /lock/.test(String(l.msg ?? ''))), [], 'no lock warnings');
+});
