@@ -11,6 +11,9 @@ import { tlsHost } from '../../helpers/tls-config.js';
 const ACME: AcmeConfig = { email: 'ops@example.test', directoryUrl: 'https://acme.invalid/dir', caFile: undefined, renewBeforeMs: 30 * 86_400_000 };
 
 t.test('an order longer than the lock TTL keeps its lock; the lock is released when it ends', async (t) => {
+  // The scheduler's timers are unref'd (a gateway's listeners keep it alive); so is nothing here.
+  const alive = setInterval(() => {}, 1_000);
+  t.teardown(() => clearInterval(alive));
   const store = new FileCertStore(t.testdir());
   const otherInstance = new FileCertStore(store.dir); // another process on the same certs directory
   let finishOrder!: () => void;
