@@ -1,5 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { createAdminServer } from './admin/admin-server.js';
@@ -46,12 +44,11 @@ export class Gateway {
   private readonly tls: TlsServices;
   private readonly reloader: Reloader;
   private readonly redis: RedisConnection | undefined;
+  /** Every listener not yet closed, including ones draining after a move to a new address. */
   private readonly servers: Listener[] = [];
-  private onHttps: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  private onHttpsUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
-  private httpServer: Listener | undefined;
-  private httpsServer: Listener | undefined;
-  private adminServer: Listener | undefined;
+  /** The listener serving each role now. */
+  private readonly listeners: Record<ListenerRole, Listener | undefined> = { http: undefined, https: undefined, admin: undefined };
+  private edgeContext: EdgeContext | undefined;
   private watcher: { close(): void } | undefined;
   private version = 0;
   private closing: Promise<void> | undefined;
@@ -92,7 +89,7 @@ export class Gateway {
   /** Actual bound ports (useful when the config asks for port 0). */
   ports(): { http: number; https: number; admin: number | undefined } {
     const port = (s: Listener | undefined) => (s?.address() as AddressInfo | null)?.port;
-    return { http: port(this.httpServer) ?? 0, https: port(this.httpsServer) ?? 0, admin: port(this.adminServer) };
+    return { http: port(this.listeners.http) ?? 0, https: port(this.listeners.https) ?? 0, admin: port(this.listeners.admin) };
   }
 
   /** Re-reads the config file; keeps the running config on any error. */
@@ -138,6 +135,9 @@ export class Gateway {
     const next = loaded.config;
     const prev = this.table.config;
     warnRestartOnly(prev, next, this.log);
+    // First, as the one step that can fail for reasons outside the file (a port in use): a
+    // failure leaves every old listener and the old table serving.
+    await this.openListeners(next, prev);
     this.table = this.compile(next);
     await this.tls.apply(next);
     return this.table.version;
@@ -145,46 +145,97 @@ export class Gateway {
 
   private async listen(config: Config): Promise<void> {
     await this.tls.apply(config);
-    const http = createHttpListener();
-    const https = createHttpsListener(
-      this.tls.serverOptions(),
-      (req, res) => this.onHttps?.(req, res),
-      (req, socket, head) => this.onHttpsUpgrade?.(req, socket, head),
-    );
-    this.tls.attach(https as unknown as TlsServer);
-    this.httpServer = http;
-    this.httpsServer = https;
-    this.servers.push(http, https);
-    await Promise.all([bind(http, config.listen.http), bind(https, config.listen.https)]);
-    // Handlers are attached once the ports are known: redirects need the actual HTTPS port.
-    const edge = this.edge();
-    http.on('request', createRequestHandler(edge, 'http'));
-    http.on('upgrade', createUpgradeHandler(edge, 'http'));
-    this.onHttps = createRequestHandler(edge, 'https');
-    this.onHttpsUpgrade = createUpgradeHandler(edge, 'https');
-    this.tls.setHttpPort(this.ports().http);
-    if (config.admin) {
-      const admin = createAdminServer(
-        {
-          metrics: this.metrics,
-          config: () => this.table.config,
-          targets: () => this.targets.all(),
-          reload: () => this.reload('admin', true),
-          beforeMetrics: () => this.tls.updateMetrics(this.metrics),
-        },
-        this.log.child({ module: 'admin' }),
-      );
-      this.adminServer = admin;
-      this.servers.push(admin);
-      await bind(admin, config.admin);
-    }
+    await this.openListeners(config, undefined);
     this.log.info({ event: 'listening', ...this.ports(), version: this.table.version }, 'portico is serving');
+  }
+
+  /**
+   * Binds a listener for each role whose address is new (every role at start, as nginx does
+   * on reload), then puts them in service and retires the ones they replace. If any bind
+   * fails, the new ones are closed again and the error is thrown with the old ones untouched.
+   */
+  private async openListeners(next: Config, prev: Config | undefined): Promise<void> {
+    const addresses = (c: Config): Record<ListenerRole, ListenAddress | undefined> => ({ http: c.listen.http, https: c.listen.https, admin: c.admin });
+    const wanted = addresses(next);
+    const before = prev ? addresses(prev) : undefined;
+    const roles = ROLES.filter((role) => !before || !sameAddress(before[role], wanted[role]));
+    if (roles.length === 0) return;
+    const opened = new Map<ListenerRole, Listener | undefined>();
+    try {
+      for (const role of roles) {
+        const addr = wanted[role];
+        const server = addr ? this.createListener(role) : undefined; // admin may be removed
+        opened.set(role, server);
+        if (server && addr) await bind(server, addr).catch((err: Error) => {
+          throw new Error(`cannot listen on ${addr.host}:${addr.port} (${role}): ${err.message}`);
+        });
+      }
+    } catch (err) {
+      for (const server of opened.values()) if (server) this.closeUnused(server);
+      throw err;
+    }
+    for (const [role, server] of opened) {
+      const old = this.listeners[role];
+      this.listeners[role] = server;
+      if (server) this.servers.push(server);
+      if (old) this.retire(old, role);
+    }
+    if (opened.has('http')) this.tls.setHttpPort(this.ports().http);
+    if (prev) this.log.info({ event: 'listening', ...this.ports(), moved: roles }, `now listening on new ${roles.join(', ')} address`);
+  }
+
+  private createListener(role: ListenerRole): Listener {
+    const edge = (this.edgeContext ??= this.edge());
+    if (role === 'http') {
+      const http = createHttpListener();
+      http.on('request', createRequestHandler(edge, 'http'));
+      http.on('upgrade', createUpgradeHandler(edge, 'http'));
+      return http;
+    }
+    if (role === 'https') {
+      const https = createHttpsListener(this.tls.serverOptions(), createRequestHandler(edge, 'https'), createUpgradeHandler(edge, 'https'));
+      this.tls.attach(https as unknown as TlsServer);
+      return https;
+    }
+    return createAdminServer(
+      {
+        metrics: this.metrics,
+        config: () => this.table.config,
+        targets: () => this.targets.all(),
+        reload: () => this.reload('admin', true),
+        beforeMetrics: () => this.tls.updateMetrics(this.metrics),
+      },
+      this.log.child({ module: 'admin' }),
+    );
+  }
+
+  /** A listener bound for a reload that failed: never served, closed at once. */
+  private closeUnused(server: Listener): void {
+    server.close();
+    this.tls.detach(server as unknown as TlsServer);
+  }
+
+  /**
+   * A listener replaced by one on a new address: it stops accepting at once, and its open
+   * connections finish what they are doing (idle keep-alive ones are closed), as on shutdown.
+   */
+  private retire(server: Listener, role: ListenerRole): void {
+    if (role === 'https') this.tls.detach(server as unknown as TlsServer);
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    const limit = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+    limit.unref();
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(limit);
+      const i = this.servers.indexOf(server);
+      if (i >= 0) this.servers.splice(i, 1);
+    });
+    server.closeIdleConnections();
   }
 
   /** The view of the gateway the public listeners use; `table` is read once per request. */
   private edge(): EdgeContext {
     const gw = this;
-    const httpsPort = this.ports().https;
     const accessLog = createAccessLogWriter(this.log);
     return {
       get table() {
@@ -193,7 +244,10 @@ export class Gateway {
       get draining() {
         return gw.closing !== undefined;
       },
-      httpsPort,
+      // Read when a redirect is built (rare): the HTTPS listener may have moved on reload.
+      get httpsPort() {
+        return gw.ports().https;
+      },
       challengeResponse: (token) => gw.tls.challengeResponse(token),
       finish: (ctx, status, bytes) => {
         const ms = performance.now() - ctx.startedAt;
@@ -226,9 +280,16 @@ function bind(server: Listener, addr: ListenAddress): Promise<void> {
   });
 }
 
+type ListenerRole = 'http' | 'https' | 'admin';
+const ROLES: readonly ListenerRole[] = ['http', 'https', 'admin'];
+
+function sameAddress(a: ListenAddress | undefined, b: ListenAddress | undefined): boolean {
+  return a?.host === b?.host && a?.port === b?.port;
+}
+
 function warnRestartOnly(prev: Config, next: Config, log: Logger): void {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  const changed = (['listen', 'admin', 'redis'] as const).filter((k) => !same(prev[k], next[k]));
+  const changed = (['redis'] as const).filter((k) => !same(prev[k], next[k]));
   if (changed.length > 0) log.warn({ event: 'reload', keys: changed }, `changes to ${changed.join(', ')} take effect after a restart`);
 }
 

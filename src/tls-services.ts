@@ -18,6 +18,7 @@ export interface TlsServices {
   serverOptions(): TlsOptions;
   /** Keeps the server's default context (protocol limits, fallback certificate) current across reloads. */
   attach(server: TlsServer): void;
+  detach(server: TlsServer): void;
   setHttpPort(port: number): void;
   challengeResponse(token: string): Promise<string | undefined>;
   updateMetrics(metrics: Metrics): void;
@@ -43,6 +44,7 @@ export function createTlsServices(config: Config, log: Logger, redis: RedisConne
     apply: (next) => manager.apply(next),
     serverOptions: () => manager.serverOptions(),
     attach: (server) => manager.attach(server),
+    detach: (server) => manager.detach(server),
     setHttpPort: (port) => manager.setHttpPort(port),
     challengeResponse: (token) => manager.challengeResponse(token),
     updateMetrics(metrics) {

@@ -35,6 +35,8 @@ export interface CertificateManager {
    * fallback appearing or going): call once after creating the HTTPS server.
    */
   attach(server: tls.Server): void;
+  /** Forgets a server attached before (it was replaced by a listener on another address). */
+  detach(server: tls.Server): void;
   /** True for `acme`/`file` hosts currently serving a real certificate (HSTS is then safe). */
   hasHsts(hostName: string): boolean;
   /** The key authorization for an HTTP-01 token, if an order is waiting for it. */

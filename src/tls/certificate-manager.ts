@@ -177,6 +177,7 @@ export function createCertificateManager(opts: CertificateManagerOptions): Certi
       return { ...defaults.current(), SNICallback: (name, cb) => cb(null, index.find(name) ?? fallbackContext()) };
     },
     attach: (server) => defaults.attach(server),
+    detach: (server) => defaults.detach(server),
     hasHsts(hostName) {
       const entry = entries.get(hostName.toLowerCase());
       return entry !== undefined && entry.host.tls.kind !== 'self-signed' && !entry.cert.temporary;

@@ -9,6 +9,8 @@ export interface ServerDefaults {
   update(minVersion: TlsConfig['minVersion'], fallback: CertificatePair, withFallbackCert: boolean): void;
   current(): tls.SecureContextOptions;
   attach(server: tls.Server): void;
+  /** Stops updating a server that no longer listens. */
+  detach(server: tls.Server): void;
   detachAll(): void;
 }
 
@@ -41,6 +43,9 @@ export function createServerDefaults(): ServerDefaults {
     attach(server) {
       servers.add(server);
       server.setSecureContext(options);
+    },
+    detach(server) {
+      servers.delete(server);
     },
     detachAll() {
       servers.clear();

@@ -112,8 +112,8 @@ t.test('a malformed percent-encoding or NUL in the path → 400', async (t) => {
 });
 
 t.test('the public listeners use the SPEC header and keep-alive timeouts', async (t) => {
-  const servers = portico.gateway as unknown as { httpServer: Server; httpsServer: Server };
-  for (const [name, server] of [['http', servers.httpServer], ['https', servers.httpsServer]] as const) {
+  const { listeners } = portico.gateway as unknown as { listeners: { http: Server; https: Server } };
+  for (const [name, server] of [['http', listeners.http], ['https', listeners.https]] as const) {
     t.equal(server.headersTimeout, 30_000, `${name}: headers must be complete within 30 s`);
     t.equal(server.keepAliveTimeout, 60_000, `${name}: idle keep-alive connections close after 60 s`);
   }
