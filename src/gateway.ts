@@ -164,11 +164,17 @@ export class Gateway {
     try {
       for (const role of roles) {
         const addr = wanted[role];
-        const server = addr ? this.createListener(role) : undefined; // admin may be removed
+        if (!addr) {
+          opened.set(role, undefined); // admin removed from the config
+          continue;
+        }
+        const server = this.createListener(role);
         opened.set(role, server);
-        if (server && addr) await bind(server, addr).catch((err: Error) => {
-          throw new Error(`cannot listen on ${addr.host}:${addr.port} (${role}): ${err.message}`);
-        });
+        try {
+          await bind(server, addr);
+        } catch (err) {
+          throw new Error(`cannot listen on ${addr.host}:${addr.port} (${role}): ${(err as Error).message}`);
+        }
       }
     } catch (err) {
       for (const server of opened.values()) if (server) this.closeUnused(server);
