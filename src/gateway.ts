@@ -105,15 +105,7 @@ export class Gateway {
 
   private async shutdown(): Promise<void> {
     this.watcher?.close();
-    const drained = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    for (const s of this.servers) s.closeIdleConnections();
-    // Node closes idle connections only once, at close(): a keep-alive connection whose request
-    // finishes later stays open and held close() until the drain limit. Sweep until drained.
-    const sweep = setInterval(() => this.servers.forEach((s) => s.closeIdleConnections()), 100);
-    const timer = setTimeout(() => this.servers.forEach((s) => s.closeAllConnections()), DRAIN_MS);
-    await drained;
-    clearTimeout(timer);
-    clearInterval(sweep);
+    await drain([...this.servers]);
     this.targets.close();
     await Promise.allSettled([this.tls.close(), this.security.close()]);
     await this.redis?.close();
@@ -227,16 +219,10 @@ export class Gateway {
    */
   private retire(server: Listener, role: ListenerRole): void {
     if (role === 'https') this.tls.detach(server as unknown as TlsServer);
-    const sweep = setInterval(() => server.closeIdleConnections(), 100);
-    const limit = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
-    limit.unref();
-    server.close(() => {
-      clearInterval(sweep);
-      clearTimeout(limit);
+    void drain([server]).then(() => {
       const i = this.servers.indexOf(server);
       if (i >= 0) this.servers.splice(i, 1);
     });
-    server.closeIdleConnections();
   }
 
   /** The view of the gateway the public listeners use; `table` is read once per request. */
@@ -264,6 +250,23 @@ export class Gateway {
       onInternalError: (err) => gw.log.error({ event: 'internal_error', err }, 'request failed on an unexpected error'),
     };
   }
+}
+
+/**
+ * Stops `servers` accepting and resolves once their connections are gone: requests in flight
+ * finish, idle keep-alive connections are closed, and whatever is still open after DRAIN_MS
+ * is cut. Used on shutdown and for a listener replaced on reload.
+ */
+async function drain(servers: readonly Listener[]): Promise<void> {
+  const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  for (const s of servers) s.closeIdleConnections();
+  // Node closes idle connections only once, at close(): a keep-alive connection whose request
+  // finishes later stays open and held close() until the drain limit. Sweep until drained.
+  const sweep = setInterval(() => servers.forEach((s) => s.closeIdleConnections()), 100);
+  const limit = setTimeout(() => servers.forEach((s) => s.closeAllConnections()), DRAIN_MS);
+  await closed;
+  clearTimeout(limit);
+  clearInterval(sweep);
 }
 
 /**

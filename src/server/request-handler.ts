@@ -226,7 +226,6 @@ const BYTES_COUNTED = Symbol('portico.bytesCounted');
  */
 function bytesSinceLastResponse(socket: Socket & { [BYTES_COUNTED]?: number }): number {
   const total = socket.bytesWritten;
-  if (!Number.isFinite(total)) return 0;
   const bytes = total - (socket[BYTES_COUNTED] ?? 0);
   socket[BYTES_COUNTED] = total;
   return bytes;
