@@ -3,13 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { createAdminServer } from './admin/admin-server.js';
 import { Metrics } from './admin/metrics.js';
 import type { Config, ListenAddress } from './config/config-types.js';
+import { ConfigLoaderThread } from './config/config-loader-thread.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import { createAccessLogWriter } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { ProxyEngine } from './proxy/proxy-engine.js';
 import { watchFiles } from './watch/watch-files.js';
 import { Reloader, type ReloadResult } from './reload/reloader.js';
-import { compileRouteTable } from './routing/compile-route-table.js';
+import { compileRouteTable, compileRouteTableInSlices, type CompileDeps, type CompiledTable } from './routing/compile-route-table.js';
 import type { RouteTable } from './routing/route-table.js';
 import { createHttpListener, createHttpsListener, type Listener } from './server/listeners.js';
 import { createRequestHandler, createUpgradeHandler, type EdgeContext } from './server/request-handler.js';
@@ -43,6 +44,8 @@ export class Gateway {
   private readonly security: SecurityServices;
   private readonly tls: TlsServices;
   private readonly reloader: Reloader;
+  /** Reloads parse and validate in a worker thread: the event loop serving requests only compiles and swaps. */
+  private readonly configLoader = new ConfigLoaderThread();
   private readonly redis: RedisConnection | undefined;
   /** Every listener not yet closed, including ones draining after a move to a new address. */
   private readonly servers: Listener[] = [];
@@ -64,8 +67,9 @@ export class Gateway {
     this.redis = redis;
     this.security = createSecurityServices(this.redis, log, this.metrics);
     this.tls = createTlsServices(config, log, this.redis);
-    this.table = this.compile(config);
-    this.reloader = new Reloader(() => loadConfig(file), (next) => this.apply(next), log.child({ module: 'reload' }), (r) => {
+    this.version += 1;
+    this.table = this.adopt(compileRouteTable(config, this.compileDeps(), this.version));
+    this.reloader = new Reloader(() => this.configLoader.load(file), (next) => this.apply(next), log.child({ module: 'reload' }), (r) => {
       if (!r.ok || !r.unchanged) this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
     });
     this.reloader.markActive(loaded.source);
@@ -79,6 +83,7 @@ export class Gateway {
     try {
       await gw.listen(loaded.config);
       if (opts.watch !== false) gw.watcher = watchFiles([opts.configFile], () => void gw.reload('watch'), log);
+      gw.configLoader.warm(loaded.source.length);
     } catch (err) {
       await gw.close();
       throw err;
@@ -105,6 +110,7 @@ export class Gateway {
 
   private async shutdown(): Promise<void> {
     this.watcher?.close();
+    this.configLoader.close();
     await drain([...this.servers]);
     this.targets.close();
     await Promise.allSettled([this.tls.close(), this.security.close()]);
@@ -113,9 +119,18 @@ export class Gateway {
     this.log.flush?.();
   }
 
-  private compile(config: Config): RouteTable {
+  private compileDeps(): CompileDeps {
+    return { engine: this.engine, targets: this.targets, ...this.security.steps };
+  }
+
+  /** Builds the table for a reload a slice at a time, so requests keep flowing meanwhile. */
+  private async compile(config: Config): Promise<RouteTable> {
     this.version += 1;
-    const { table, targets } = compileRouteTable(config, { engine: this.engine, targets: this.targets, ...this.security.steps }, this.version);
+    return this.adopt(await compileRouteTableInSlices(config, this.compileDeps(), this.version));
+  }
+
+  /** Retires the target states the new table no longer uses and updates their metrics. */
+  private adopt({ table, targets }: CompiledTable): RouteTable {
     const before = new Set(this.targets.all());
     this.targets.retain(targets);
     for (const t of before) if (!targets.has(t)) this.metrics.targetUp.remove(t.upstream, t.url);
@@ -130,7 +145,7 @@ export class Gateway {
     // First, as the one step that can fail for reasons outside the file (a port in use): a
     // failure leaves every old listener and the old table serving.
     await this.openListeners(next, prev);
-    this.table = this.compile(next);
+    this.table = await this.compile(next);
     await this.tls.apply(next);
     return this.table.version;
   }

@@ -1,7 +1,7 @@
 import type { BasicAuthConfig, Config, HostConfig, RateLimitConfig, RouteConfig } from '../config/config-types.js';
 import { createProxyAction } from '../pipeline/actions/proxy-action.js';
 import { createLocalReplyAction } from '../pipeline/actions/local-reply-action.js';
-import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS } from '../pipeline/header-plan.js';
+import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS, type HeaderPlan } from '../pipeline/header-plan.js';
 import type { Step } from '../pipeline/step.js';
 import { createBodyLimitStep } from '../pipeline/steps/body-limit.js';
 import { robotsTxtStep } from '../pipeline/steps/robots-txt.js';
@@ -24,12 +24,44 @@ export interface CompileDeps {
 
 const HSTS = 'max-age=31536000';
 
+/** What a compile produces: the table, and the target states it uses (the caller retires the rest). */
+export interface CompiledTable {
+  readonly table: RouteTable;
+  readonly targets: Set<TargetState>;
+}
+
 /**
  * Builds the immutable RouteTable for a config: host index, per-route step lists, actions,
  * header plans and upstream pools. Everything the request path needs is computed here, once.
- * Returns the table and the target states it uses, so the caller can retire the others.
  */
-export function compileRouteTable(config: Config, deps: CompileDeps, version: number): { table: RouteTable; targets: Set<TargetState> } {
+export function compileRouteTable(config: Config, deps: CompileDeps, version: number): CompiledTable {
+  const steps = compileSteps(config, deps, version);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same table, built a slice of hosts at a time with a turn of the event loop between
+ * slices of at most `sliceMs`, so that requests keep being served while a large config (10,000
+ * hosts) compiles. The old table serves until the caller swaps in the new one.
+ */
+export async function compileRouteTableInSlices(config: Config, deps: CompileDeps, version: number, sliceMs = 5): Promise<CompiledTable> {
+  const steps = compileSteps(config, deps, version);
+  let sliceStart = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/** Compiles, yielding after each host; the return value is the finished table. */
+function* compileSteps(config: Config, deps: CompileDeps, version: number): Generator<void, CompiledTable, void> {
   const clientIp = compileClientIpResolver(config.trustedProxies);
   const pools = new Map<string, UpstreamPool>();
   const used = new Set<TargetState>();
@@ -39,11 +71,13 @@ export function compileRouteTable(config: Config, deps: CompileDeps, version: nu
     pools.set(name, new UpstreamPool(up, states));
   }
 
+  const shared: Shared = { headerPlans: new Map(), proxyActions: new Map(), bodySteps: new Map() };
   const index = new HostIndex<CompiledHost>();
   for (const hostConfig of config.hosts) {
-    const host = compileHost(hostConfig, { deps, pools, clientIp });
+    const host = compileHost(hostConfig, { deps, pools, clientIp, shared });
     index.add(hostConfig.name, host);
     for (const alias of hostConfig.aliases) index.add(alias, host);
+    yield;
   }
 
   const table: RouteTable = Object.freeze({
@@ -56,20 +90,42 @@ export function compileRouteTable(config: Config, deps: CompileDeps, version: nu
   return { table, targets: used };
 }
 
+/**
+ * Parts equal for many hosts, built once per compile: with thousands of hosts on a few
+ * upstreams, most hosts have the same header plans and every route of a pool the same action.
+ * Scoped to one compile, so nothing of an old config outlives its table.
+ */
+interface Shared {
+  readonly headerPlans: Map<string, { http: HeaderPlan; https: HeaderPlan }>;
+  readonly proxyActions: Map<string, Action>;
+  readonly bodySteps: Map<number, Step>;
+}
+
 interface HostDeps {
   readonly deps: CompileDeps;
   readonly pools: ReadonlyMap<string, UpstreamPool>;
   readonly clientIp: ClientIpResolver;
+  readonly shared: Shared;
+}
+
+function headerPlans(cfg: HostConfig, shared: Shared): { http: HeaderPlan; https: HeaderPlan } {
+  const strictTransport = cfg.tls.kind === 'acme' || cfg.tls.kind === 'file';
+  const custom = Object.keys(cfg.headers).length > 0;
+  const key = `${strictTransport ? 's' : '-'}${cfg.noindex ? 'n' : '-'}${custom ? JSON.stringify(cfg.headers) : ''}`;
+  let plans = shared.headerPlans.get(key);
+  if (!plans) {
+    const overrides: Record<string, string | null> = { ...cfg.headers };
+    if (cfg.noindex) overrides['X-Robots-Tag'] = 'noindex, nofollow';
+    const http = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, overrides);
+    const https = strictTransport ? compileHeaderPlan({ ...SECURITY_HEADER_DEFAULTS, 'strict-transport-security': HSTS }, overrides) : http;
+    plans = { http, https };
+    shared.headerPlans.set(key, plans);
+  }
+  return plans;
 }
 
 function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
-  const overrides: Record<string, string | null> = { ...cfg.headers };
-  if (cfg.noindex) overrides['X-Robots-Tag'] = 'noindex, nofollow';
-  const httpHeaders = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, overrides);
-  const strictTransport = cfg.tls.kind === 'acme' || cfg.tls.kind === 'file';
-  const httpsHeaders = strictTransport
-    ? compileHeaderPlan({ ...SECURITY_HEADER_DEFAULTS, 'strict-transport-security': HSTS }, overrides)
-    : httpHeaders;
+  const { http: httpHeaders, https: httpsHeaders } = headerPlans(cfg, hd.shared);
 
   const hostSteps: Step[] = [];
   if (cfg.noindex) hostSteps.push(robotsTxtStep);
@@ -89,7 +145,7 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
     },
   };
   const authStep = cfg.basicAuth ? hd.deps.createBasicAuthStep(cfg.basicAuth) : undefined;
-  const bodyStep = cfg.maxBodySize !== undefined ? createBodyLimitStep(cfg.maxBodySize) : undefined;
+  const bodyStep = cfg.maxBodySize !== undefined ? bodyLimitStep(cfg.maxBodySize, hd.shared) : undefined;
   for (const rc of cfg.routes) {
     const steps = [...hostSteps];
     if (rc.rateLimit) steps.push(hd.deps.createRateLimitStep(`route:${cfg.name}:${rc.path}`, rc.rateLimit));
@@ -99,7 +155,7 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
       Object.freeze({
         path: rc.path,
         host,
-        steps: Object.freeze(steps),
+        steps: steps.length === 0 ? NO_STEPS : Object.freeze(steps),
         action: compileAction(rc, hd),
         rewriteUrl: compileRewrite(rc),
         maxBodySize: cfg.maxBodySize,
@@ -112,15 +168,28 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
   return Object.freeze(host);
 }
 
+const NO_STEPS: readonly Step[] = Object.freeze([]);
+
+function bodyLimitStep(maxBytes: number, shared: Shared): Step {
+  let step = shared.bodySteps.get(maxBytes);
+  if (!step) shared.bodySteps.set(maxBytes, (step = createBodyLimitStep(maxBytes)));
+  return step;
+}
+
 function compileAction(rc: RouteConfig, hd: HostDeps): Action {
   switch (rc.action.kind) {
     case 'respond':
     case 'redirect':
       return createLocalReplyAction(rc.action);
     case 'proxy': {
+      // One action per pool: it reads everything route-specific from the route it is given.
+      let action = hd.shared.proxyActions.get(rc.action.upstream);
+      if (action) return action;
       const pool = hd.pools.get(rc.action.upstream);
       if (!pool) throw new Error(`upstream "${rc.action.upstream}" missing after validation`);
-      return createProxyAction(hd.deps.engine, pool, hd.clientIp);
+      action = createProxyAction(hd.deps.engine, pool, hd.clientIp);
+      hd.shared.proxyActions.set(rc.action.upstream, action);
+      return action;
     }
   }
 }
