@@ -1,9 +1,10 @@
 /**
  * `npm run bench:scale` (or `npm run bench -- scale`): Portico with generated configs of 1,000
  * and 10,000 hosts (two routes each, a rate limit on one, ten shared upstreams). For each size:
- * - `portico check` wall time (median of 3 runs);
+ * - `portico check` wall and CPU time (median of 3 runs);
  * - reload time: median of 20 `POST /reload` at the admin API, each after changing the body
- *   of one host's route in the file, timed from the request to the response;
+ *   of one host's route in the file, timed from the request to the response, with the CPU
+ *   time the gateway spent meanwhile in all its threads and in its main thread;
  * - the longest wait of a request while the reloads run, under steady load (2 keep-alive
  *   clients sending one request after another to hosts all over the file), next to the same
  *   figure over the same time without reloads (what the machine alone costs);
@@ -13,8 +14,8 @@
  * shared machine it explains most of the spread between runs.
  * SCALE_HOSTS=1000,10000 and SCALE_RELOADS=20 change the sizes and the count.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -29,9 +30,35 @@ const CLIENTS = 2;
 
 const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const progress = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const CLK_TCK = 100; // Linux USER_HZ: /proc/PID/stat times are in these ticks
+
+/** CPU ms (user + system) of a process, or of one of its threads (`/proc/PID/task/TID/stat`). */
+function cpuMs(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+/** Runs `portico check`, returning wall and CPU ms (CPU from GNU time when installed). */
+function timeCheck(file: string): { wallMs: number; cpuMs: number } {
+  const started = performance.now();
+  if (!existsSync('/usr/bin/time')) {
+    execFileSync(process.execPath, [cli, 'check', '-c', file], { stdio: 'ignore' });
+    return { wallMs: performance.now() - started, cpuMs: NaN };
+  }
+  const run = spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', process.execPath, cli, 'check', '-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (run.status !== 0) throw new Error(`portico check failed: ${run.stderr.toString().slice(0, 500)}`);
+  const out = run.stderr.toString();
+  const wallMs = performance.now() - started;
+  const m = /cpu ([\d.]+) ([\d.]+)/.exec(out);
+  return { wallMs, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN };
+}
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -48,7 +75,7 @@ function httpGet(port: number, host: string, path: string, agent: Agent, method 
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.setTimeout(60_000, () => req.destroy(new Error('timeout')));
+    req.setTimeout(300_000, () => req.destroy(new Error(`${method} ${host}${path}: no answer in 300 s`)));
     req.end();
   });
 }
@@ -117,7 +144,10 @@ interface Row {
   hosts: number;
   bytes: number;
   checkMs: number;
+  checkCpuMs: number;
   reloadMs: number;
+  reloadCpuMs: number;
+  reloadMainCpuMs: number;
   maxWaitMs: number;
   quietMaxWaitMs: number;
   requests: number;
@@ -139,12 +169,8 @@ async function measure(hosts: number, upstreamPort: number): Promise<Row> {
   write(0);
   const bytes = text(0).length;
 
-  const checks: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const started = performance.now();
-    execFileSync(process.execPath, [cli, 'check', '-c', file], { stdio: 'ignore' });
-    checks.push(performance.now() - started);
-  }
+  const checks = [0, 1, 2].map(() => timeCheck(file));
+  progress(`${hosts} hosts: check ${checks.map((c) => `${Math.round(c.wallMs)} ms (CPU ${Math.round(c.cpuMs)} ms)`).join(', ')}`);
 
   const gw = await startGateway(file);
   const admin = new Agent({ keepAlive: false });
@@ -152,17 +178,25 @@ async function measure(hosts: number, upstreamPort: number): Promise<Row> {
   await sleep(1000); // warm up
   load.window();
   const reloadTimes: number[] = [];
+  const reloadCpu: number[] = [];
+  const reloadMainCpu: number[] = [];
+  const pid = gw.child.pid!;
   let rssFirst = NaN;
   const loadStart = loadavg()[0]!;
   for (let v = 1; v <= RELOADS; v++) {
     write(v);
+    const [cpu0, main0] = [cpuMs(`/proc/${pid}/stat`), cpuMs(`/proc/${pid}/task/${pid}/stat`)];
     const started = performance.now();
     const r = await httpGet(gw.admin, '127.0.0.1', '/reload', admin, 'POST');
     reloadTimes.push(performance.now() - started);
+    // Includes serving the steady load meanwhile; the main thread is the one serving requests.
+    reloadCpu.push(cpuMs(`/proc/${pid}/stat`) - cpu0);
+    reloadMainCpu.push(cpuMs(`/proc/${pid}/task/${pid}/stat`) - main0);
     if (r.status !== 200) throw new Error(`reload ${v} failed: ${r.status} ${r.body.slice(0, 500)}`);
     const changed = await httpGet(gw.http, scaleHostName((v * 131) % hosts), '/', admin);
     if (changed.body !== `v${v}`) throw new Error(`reload ${v} not in effect: got ${changed.status} ${changed.body.slice(0, 100)}`);
     if (v === 1) rssFirst = rssMiB(gw.child.pid!);
+    progress(`${hosts} hosts: reload ${v} took ${Math.round(reloadTimes.at(-1)!)} ms (CPU ${reloadCpu.at(-1)} ms, main thread ${reloadMainCpu.at(-1)} ms)`);
     await sleep(100);
   }
   const reloading = load.window();
@@ -175,8 +209,11 @@ async function measure(hosts: number, upstreamPort: number): Promise<Row> {
   return {
     hosts,
     bytes,
-    checkMs: median(checks),
+    checkMs: median(checks.map((c) => c.wallMs)),
+    checkCpuMs: median(checks.map((c) => c.cpuMs)),
     reloadMs: median(reloadTimes),
+    reloadCpuMs: median(reloadCpu),
+    reloadMainCpuMs: median(reloadMainCpu),
     maxWaitMs: reloading.maxMs,
     quietMaxWaitMs: quiet.maxMs,
     requests: reloading.sent,
@@ -197,11 +234,13 @@ export async function runScale(): Promise<void> {
 
   const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.+)/)?.[1] ?? 'unknown CPU';
   console.log(`\nPortico scale benchmark — ${new Date().toISOString()} — Node ${process.version} — ${cpu}, ${RELOADS} reloads, ${CLIENTS} clients\n`);
-  console.log('| hosts | file KiB | check ms | reload ms (median) | longest wait ms, reloading | same, no reloads | requests | failed | RSS MiB after 1st / last reload | load avg |');
+  console.log('| hosts | file KiB | check ms (CPU) | reload ms (CPU, main thread) | longest wait ms, reloading | same, no reloads | requests | failed | RSS MiB after 1st / last reload | load avg |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
-    console.log(`| ${r.hosts} | ${Math.round(r.bytes / 1024)} | ${Math.round(r.checkMs)} | ${Math.round(r.reloadMs)} | ${Math.round(r.maxWaitMs)} | ${Math.round(r.quietMaxWaitMs)} | ${r.requests} | ${r.failed} | ${Math.round(r.rssFirst)} / ${Math.round(r.rssLast)} | ${r.load} |`);
+    const ms = Math.round;
+    console.log(`| ${r.hosts} | ${ms(r.bytes / 1024)} | ${ms(r.checkMs)} (${ms(r.checkCpuMs)}) | ${ms(r.reloadMs)} (${ms(r.reloadCpuMs)}, ${ms(r.reloadMainCpuMs)}) | ${ms(r.maxWaitMs)} | ${ms(r.quietMaxWaitMs)} | ${r.requests} | ${r.failed} | ${ms(r.rssFirst)} / ${ms(r.rssLast)} | ${r.load} |`);
   }
+  console.log('\nMedians: check of 3 runs, reload of all. CPU: user + system of the whole process (all threads, including the steady load it serves meanwhile) and of its main thread, from /proc.');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
