@@ -186,12 +186,14 @@ export class Gateway {
     const edge = (this.edgeContext ??= this.edge());
     if (role === 'http') {
       const http = createHttpListener();
-      http.on('request', createRequestHandler(edge, 'http'));
-      http.on('upgrade', createUpgradeHandler(edge, 'http'));
+      const onRequest = createRequestHandler(edge, 'http');
+      http.on('request', onRequest);
+      http.on('upgrade', createUpgradeHandler(edge, 'http', onRequest));
       return http;
     }
     if (role === 'https') {
-      const https = createHttpsListener(this.tls.serverOptions(), createRequestHandler(edge, 'https'), createUpgradeHandler(edge, 'https'));
+      const onRequest = createRequestHandler(edge, 'https');
+      const https = createHttpsListener(this.tls.serverOptions(), onRequest, createUpgradeHandler(edge, 'https', onRequest));
       this.tls.attach(https as unknown as TlsServer);
       return https;
     }
