@@ -178,7 +178,7 @@ export class Gateway {
       if (server) this.servers.push(server);
       if (old) this.retire(old, role);
     }
-    if (opened.has('http')) this.tls.setHttpPort(this.ports().http);
+    if (opened.has('http')) this.tls.setHttpListener(this.listeners.http?.address() as AddressInfo);
     if (prev) this.log.info({ event: 'listening', ...this.ports(), moved: roles }, `now listening on new ${roles.join(', ')} address`);
   }
 

@@ -208,7 +208,7 @@ export class ProxyEngine {
     if (!ex) return;
     clearTimeout(ex.timer);
     ex.timer = undefined;
-    ex.target?.recordSuccess();
+    ex.target?.recordResponse();
     // http-proxy pipes proxyRes into res but ignores its abort, and Node reports no error on
     // proxyReq once a response exists: an upstream dying mid-body left the client waiting
     // forever on a truncated response. Cut the client connection so the truncation shows.
