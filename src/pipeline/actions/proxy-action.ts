@@ -19,6 +19,8 @@ const ERROR_BODIES: Readonly<Record<number, string>> = {
 export function createProxyAction(engine: ProxyEngine, pool: UpstreamPool, clientIp: ClientIpResolver): Action {
   const prepare = (ctx: RequestContext, req: IncomingMessage, route: CompiledRoute) => {
     setForwardedHeaders(req, ctx, clientIp.isTrusted(ctx.peerIp));
+    const drop = route.dropRequestHeaders;
+    for (let i = 0; i < drop.length; i++) delete req.headers[drop[i]!];
     if (route.rewriteUrl && req.url) {
       ctx.originalUrl = req.url;
       req.url = route.rewriteUrl(req.url);
