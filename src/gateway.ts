@@ -4,7 +4,7 @@ import { createAdminServer } from './admin/admin-server.js';
 import { Metrics } from './admin/metrics.js';
 import type { Config, ListenAddress } from './config/config-types.js';
 import { ConfigLoaderThread } from './config/config-loader-thread.js';
-import { loadConfig, type LoadedConfig } from './config/load-config.js';
+import { readConfigSource, type LoadedConfig } from './config/load-config.js';
 import { createAccessLogWriter } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { ProxyEngine } from './proxy/proxy-engine.js';
@@ -44,8 +44,8 @@ export class Gateway {
   private readonly security: SecurityServices;
   private readonly tls: TlsServices;
   private readonly reloader: Reloader;
-  /** Reloads parse and validate in a worker thread: the event loop serving requests only compiles and swaps. */
-  private readonly configLoader = new ConfigLoaderThread();
+  /** Large files are parsed and validated in a worker thread: the event loop serving requests only compiles and swaps. */
+  private readonly configLoader: ConfigLoaderThread;
   private readonly redis: RedisConnection | undefined;
   /** Every listener not yet closed, including ones draining after a move to a new address. */
   private readonly servers: Listener[] = [];
@@ -56,9 +56,10 @@ export class Gateway {
   private version = 0;
   private closing: Promise<void> | undefined;
 
-  private constructor(file: string, loaded: LoadedConfig, log: Logger, redis: RedisConnection | undefined) {
+  private constructor(file: string, loaded: LoadedConfig, configLoader: ConfigLoaderThread, log: Logger, redis: RedisConnection | undefined) {
     const config = loaded.config;
     this.log = log;
+    this.configLoader = configLoader;
     this.targets = new TargetRegistry((target, healthy, reason) => {
       this.metrics.targetUp.labels(target.upstream, target.url).set(healthy ? 1 : 0);
       log[healthy ? 'info' : 'warn']({ event: 'health', upstream: target.upstream, target: target.url, healthy, reason }, `target ${healthy ? 'up' : 'down'}`);
@@ -69,21 +70,38 @@ export class Gateway {
     this.tls = createTlsServices(config, log, this.redis);
     this.version += 1;
     this.table = this.adopt(compileRouteTable(config, this.compileDeps(), this.version));
-    this.reloader = new Reloader(() => this.configLoader.load(file), (next) => this.apply(next), log.child({ module: 'reload' }), (r) => {
-      if (!r.ok || !r.unchanged) this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
-    });
+    const reloadLog = log.child({ module: 'reload' });
+    this.reloader = new Reloader(
+      () => readConfigSource(file),
+      (source) => this.configLoader.parse(file, source),
+      (next) => this.apply(next),
+      reloadLog,
+      // Called once per content of the file (repeats of one save are not): one count per change.
+      (r) => {
+        this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
+        this.metrics.lastReloadOk.set(r.ok ? 1 : 0);
+      },
+    );
     this.reloader.markActive(loaded.source);
   }
 
   /** Loads the config (throws ConfigError when invalid), starts every listener, and resolves when serving. */
   static async start(opts: GatewayOptions): Promise<Gateway> {
-    const loaded = await loadConfig(opts.configFile);
+    // Off-thread from the start too: the parse of a large file would leave its garbage, a few
+    // hundred MB for 10,000 hosts, in the heap that serves requests.
+    const configLoader = new ConfigLoaderThread();
+    let loaded: LoadedConfig;
+    try {
+      loaded = await configLoader.load(opts.configFile);
+    } catch (err) {
+      configLoader.close();
+      throw err;
+    }
     const log = opts.log ?? createLogger(loaded.config.log.level);
-    const gw = new Gateway(opts.configFile, loaded, log, await connectRedis(loaded.config, log));
+    const gw = new Gateway(opts.configFile, loaded, configLoader, log, await connectRedis(loaded.config, log));
     try {
       await gw.listen(loaded.config);
       if (opts.watch !== false) gw.watcher = watchFiles([opts.configFile], () => void gw.reload('watch'), log);
-      gw.configLoader.warm(loaded.source.length);
     } catch (err) {
       await gw.close();
       throw err;
@@ -193,7 +211,7 @@ export class Gateway {
       if (server) this.servers.push(server);
       if (old) this.retire(old, role);
     }
-    if (opened.has('http')) this.tls.setHttpPort(this.ports().http);
+    if (opened.has('http')) this.tls.setHttpListener(this.listeners.http?.address() as AddressInfo);
     if (prev) this.log.info({ event: 'listening', ...this.ports(), moved: roles }, `now listening on new ${roles.join(', ')} address`);
   }
 
@@ -201,12 +219,14 @@ export class Gateway {
     const edge = (this.edgeContext ??= this.edge());
     if (role === 'http') {
       const http = createHttpListener();
-      http.on('request', createRequestHandler(edge, 'http'));
-      http.on('upgrade', createUpgradeHandler(edge, 'http'));
+      const onRequest = createRequestHandler(edge, 'http');
+      http.on('request', onRequest);
+      http.on('upgrade', createUpgradeHandler(edge, 'http', onRequest));
       return http;
     }
     if (role === 'https') {
-      const https = createHttpsListener(this.tls.serverOptions(), createRequestHandler(edge, 'https'), createUpgradeHandler(edge, 'https'));
+      const onRequest = createRequestHandler(edge, 'https');
+      const https = createHttpsListener(this.tls.serverOptions(), onRequest, createUpgradeHandler(edge, 'https', onRequest));
       this.tls.attach(https as unknown as TlsServer);
       return https;
     }

@@ -1,16 +1,17 @@
-import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { Config, HostConfig } from './config-types.js';
-import { loadConfig, type LoadedConfig } from './load-config.js';
+import { parseConfig, readConfigSource, type LoadedConfig } from './load-config.js';
 
-/** Messages to config-worker.ts: one `load`, then a `next` for each slice of hosts. */
-export type ToConfigWorker = { readonly kind: 'load'; readonly file: string; readonly sliceSize: number } | { readonly kind: 'next' };
+/** Messages to config-worker.ts: one `parse`, then a `next` for each slice of hosts. */
+export type ToConfigWorker =
+  | { readonly kind: 'parse'; readonly file: string; readonly source: string; readonly sliceSize: number }
+  | { readonly kind: 'next' };
 
 /** Messages of config-worker.ts: `ready`; then `head` and `hosts` slices, or one `invalid`/`failed`. */
 export type FromConfigWorker =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'head'; readonly config: Config; readonly source: string; readonly hosts: number }
+  | { readonly kind: 'head'; readonly config: Config; readonly hosts: number }
   | { readonly kind: 'hosts'; readonly hosts: readonly HostConfig[] }
   | { readonly kind: 'invalid'; readonly issues: readonly ConfigIssue[] }
   | { readonly kind: 'failed'; readonly message: string };
@@ -42,19 +43,25 @@ export class ConfigLoaderThread {
   constructor(private readonly offThreadBytes = OFF_THREAD_BYTES) {}
 
   /** Starts a worker ahead of the next load when a file of `bytes` would use one. */
-  warm(bytes: number): void {
+  private warm(bytes: number): void {
     if (!this.closed && bytes >= this.offThreadBytes) this.spare ??= startWorker();
   }
 
+  /** Reads and parses `file` (loadConfig, off-thread when large). */
   async load(file: string): Promise<LoadedConfig> {
-    const bytes = await stat(file).then((s) => s.size, () => 0);
-    if (bytes < this.offThreadBytes) return loadConfig(file); // also reports an unreadable file
+    return this.parse(file, await readConfigSource(file));
+  }
+
+  /** Parses config text read from `file` (parseConfig, off-thread when large). */
+  async parse(file: string, source: string): Promise<LoadedConfig> {
+    // String length, not bytes: close enough to decide where a parse runs.
+    if (source.length < this.offThreadBytes) return { config: parseConfig(file, source), source };
     const worker = this.spare ?? startWorker();
     this.spare = undefined;
     try {
-      return await loadWith(worker, file);
+      return await parseWith(worker, file, source);
     } finally {
-      this.warm(bytes);
+      this.warm(source.length);
     }
   }
 
@@ -73,9 +80,9 @@ function startWorker(): Worker {
   return worker;
 }
 
-function loadWith(worker: Worker, file: string): Promise<LoadedConfig> {
+function parseWith(worker: Worker, file: string, source: string): Promise<LoadedConfig> {
   return new Promise<LoadedConfig>((resolve, reject) => {
-    let head: { config: Config; source: string; hosts: number } | undefined;
+    let head: { config: Config; hosts: number } | undefined;
     const hosts: HostConfig[] = [];
     let settled = false;
     const settle = (fn: () => void) => {
@@ -104,11 +111,11 @@ function loadWith(worker: Worker, file: string): Promise<LoadedConfig> {
       }
       if (!head) return settle(() => reject(new Error('config worker sent hosts before the config')));
       if (hosts.length < head.hosts) return askNext();
-      const { config, source } = head;
+      const { config } = head;
       settle(() => resolve({ config: { ...config, hosts }, source }));
     });
     worker.once('error', (err) => settle(() => reject(err)));
     worker.once('exit', (code) => settle(() => reject(new Error(`config worker exited (code ${code}) before sending the config`))));
-    send({ kind: 'load', file, sliceSize: SLICE });
+    send({ kind: 'parse', file, source, sliceSize: SLICE });
   });
 }

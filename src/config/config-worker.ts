@@ -1,6 +1,6 @@
 /**
  * Worker-thread entry of ConfigLoaderThread. It imports the config modules (the schema
- * compiler is the slow part of a cold start) and waits for a file name; then reads, parses,
+ * compiler is the slow part of a cold start) and waits for a file's text; then parses,
  * validates and normalises it and hands the result to the main thread in slices, one each
  * time the main thread asks. It serves one file and is then terminated, so the YAML document
  * and every intermediate object die with this thread's heap.
@@ -9,7 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
 import type { HostConfig } from './config-types.js';
 import type { FromConfigWorker, ToConfigWorker } from './config-loader-thread.js';
-import { loadConfig } from './load-config.js';
+import { parseConfig } from './load-config.js';
 
 const port = parentPort;
 if (!port) throw new Error('config-worker runs as a worker thread');
@@ -19,9 +19,9 @@ let hosts: readonly HostConfig[] = [];
 let next = 0;
 let sliceSize = 1;
 port.on('message', (m: ToConfigWorker) => {
-  if (m.kind === 'load') {
+  if (m.kind === 'parse') {
     sliceSize = m.sliceSize;
-    void load(m.file);
+    parse(m.file, m.source);
     return;
   }
   send({ kind: 'hosts', hosts: hosts.slice(next, next + sliceSize) });
@@ -29,11 +29,11 @@ port.on('message', (m: ToConfigWorker) => {
 });
 send({ kind: 'ready' });
 
-async function load(file: string): Promise<void> {
+function parse(file: string, source: string): void {
   try {
-    const { config, source } = await loadConfig(file);
+    const config = parseConfig(file, source);
     hosts = config.hosts;
-    send({ kind: 'head', config: { ...config, hosts: [] }, source, hosts: hosts.length });
+    send({ kind: 'head', config: { ...config, hosts: [] }, hosts: hosts.length });
   } catch (err) {
     if (err instanceof ConfigError) send({ kind: 'invalid', issues: err.issues });
     else send({ kind: 'failed', message: (err as Error).message ?? String(err) });

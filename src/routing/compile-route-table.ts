@@ -146,6 +146,8 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
   };
   const authStep = cfg.basicAuth ? hd.deps.createBasicAuthStep(cfg.basicAuth) : undefined;
   const bodyStep = cfg.maxBodySize !== undefined ? bodyLimitStep(cfg.maxBodySize, hd.shared) : undefined;
+  // The Basic credentials are Portico's to check; `forwardAuthorization: false` keeps them from the upstream.
+  const dropRequestHeaders = cfg.basicAuth?.forwardAuthorization === false ? DROP_AUTHORIZATION : NO_HEADERS;
   for (const rc of cfg.routes) {
     const steps = [...hostSteps];
     if (rc.rateLimit) steps.push(hd.deps.createRateLimitStep(`route:${cfg.name}:${rc.path}`, rc.rateLimit));
@@ -159,6 +161,7 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
         action: compileAction(rc, hd),
         rewriteUrl: compileRewrite(rc),
         maxBodySize: cfg.maxBodySize,
+        dropRequestHeaders,
         httpHeaders,
         httpsHeaders,
       }),
@@ -169,6 +172,8 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
 }
 
 const NO_STEPS: readonly Step[] = Object.freeze([]);
+const NO_HEADERS: readonly string[] = Object.freeze([]);
+const DROP_AUTHORIZATION: readonly string[] = Object.freeze(['authorization']);
 
 function bodyLimitStep(maxBytes: number, shared: Shared): Step {
   let step = shared.bodySteps.get(maxBytes);
@@ -194,13 +199,13 @@ function compileAction(rc: RouteConfig, hd: HostDeps): Action {
   }
 }
 
-function compileRewrite(rc: RouteConfig): ((url: string) => string) | undefined {
+function compileRewrite(rc: RouteConfig): ((url: string, matchPath: string) => string) | undefined {
   const segments = rc.path === '/' ? 0 : rc.path.split('/').length - 1;
   if (rc.rewrite !== undefined) {
     const replacement = rc.rewrite.replace(/\/+$/, '');
-    return (url) => replacePrefix(url, segments, replacement);
+    return (url, matchPath) => replacePrefix(url, segments, replacement, matchPath);
   }
-  if (rc.stripPrefix && segments > 0) return (url) => replacePrefix(url, segments, '');
+  if (rc.stripPrefix && segments > 0) return (url, matchPath) => replacePrefix(url, segments, '', matchPath);
   return undefined;
 }
 
