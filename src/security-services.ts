@@ -24,8 +24,9 @@ export interface SecurityServices {
 
 /**
  * Builds the bucket store (local, or Redis with a local fallback), the credential cache, the
- * auth-failure throttle and the bcrypt worker pool. They live as long as the process: buckets of unchanged limits and
- * verified credentials survive reloads because they are keyed by identity, not by config version.
+ * auth-failure throttle and the bcrypt worker pool. They live as long as the process: buckets of
+ * unchanged limits and verified credentials survive reloads because they are keyed by identity,
+ * not by config version; the pool's threads are stopped by close(), after the listeners drained.
  */
 export function createSecurityServices(redis: RedisConnection | undefined, log: Logger, metrics: Metrics): SecurityServices {
   const local = createLocalBucketStore();

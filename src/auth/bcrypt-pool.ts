@@ -75,12 +75,12 @@ export function defaultBcryptPoolSize(cores = availableParallelism()): number {
 }
 
 /**
- * Creates the pool. Threads start on demand and run one comparison each at a time; an idle thread
- * is unref'd, so it never keeps the process alive (a running comparison does, as its request
- * would). A thread that dies fails only the comparison it was running
- * and is replaced by the next comparison that needs one, so a worker that cannot start at all
- * costs one failed request per attempt rather than a respawn loop. The queue is bounded: a flood
- * of distinct credentials from many addresses gets an immediate refusal, not minutes of waiting.
+ * Creates the pool. Threads start on demand and run one comparison each at a time; an idle
+ * thread is unref'd, so it never keeps the process alive (a running comparison does, as its
+ * request would). A thread that dies fails only the comparison it was running and is replaced by
+ * the next comparison that needs one, so a worker that cannot start at all costs one failed
+ * request per attempt rather than a respawn loop. The queue is bounded: a flood of distinct
+ * credentials from many addresses gets an immediate refusal, not minutes of waiting.
  */
 export function createBcryptPool(opts: BcryptPoolOptions = {}): BcryptPool {
   const size = Math.max(1, opts.size ?? defaultBcryptPoolSize());
