@@ -187,6 +187,9 @@ t.test('the right password works from another IP, and once cached it runs no bcr
   t.equal(await metric(COMPARES), before + 1, 'one compare for a new credential');
   for (let i = 0; i < 5; i++) t.equal((await get('guarded.test', '198.51.100.21', auth)).status, 200);
   t.equal(await metric(COMPARES), before + 1, 'a cached credential runs no compare, from any IP');
+  t.equal(await metric('portico_auth_bcrypt_in_flight'), 0, 'nothing left running');
+  t.equal(await metric('portico_auth_bcrypt_queue_depth'), 0, 'nothing left waiting');
+  t.equal(await metric('portico_auth_bcrypt_rejected_total'), 0, 'the queue never overflowed');
 });
 
 t.test('SIGTERM exits cleanly with the bcrypt threads started', async (t) => {
