@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import bcrypt from 'bcryptjs';
 import t from 'tap';
 import { request, type Reply } from '../helpers/http-request.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from './helpers/portico-process.js';
+import { E2E_PREAMBLE, startOwnedPortico } from './helpers/portico-process.js';
 
 // SPEC §3 Basic Auth, last two sentences, against the built CLI: a burst of wrong passwords from
 // one client IP runs at most 10 bcrypt verifications (the rest get 429 at once), and bcrypt runs
@@ -22,7 +22,7 @@ const BURST = 150;
 const FAST_MS = 750;
 const STORM_MS = 5_000;
 
-const portico = await startPorticoProcess({
+const portico = await startOwnedPortico(t, {
   config: `${E2E_PREAMBLE}
 trustedProxies: [127.0.0.1]
 hosts:
@@ -34,10 +34,6 @@ hosts:
     tls: off
     routes: [ { respond: { status: 200, body: "other\\n" } } ]
 `,
-});
-t.teardown(async () => {
-  await portico.stop();
-  await removeDir(portico.dir);
 });
 
 const basic = (user: string, password: string): string =>
