@@ -16,6 +16,12 @@ export const ERROR_CATALOGUE = {
   PORTICO_NO_HEALTHY_TARGET: { status: 502, body: 'Bad Gateway\n' },
   /** A request body over `maxBodySize`. */
   PORTICO_BODY_TOO_LARGE: { status: 413, body: 'Payload Too Large\n' },
+  /** The bcrypt pool's queue is full: the gateway's capacity, not the client's fault. */
+  PORTICO_AUTH_BUSY: { status: 503, body: 'Service Unavailable\n' },
+  /** A bcrypt worker thread died during a comparison: that request gets 500, the thread is replaced. */
+  PORTICO_AUTH_WORKER_FAILED: { status: 500, body: 'Internal Server Error\n' },
+  /** A comparison asked of a pool already closed (shutdown). */
+  PORTICO_AUTH_CLOSED: {},
   /** Redis or the certificate store is unreachable: logged once, local fallback. */
   PORTICO_STORE_UNAVAILABLE: {},
   /** An ACME order or challenge failed: logged with the CA's reason, retried with backoff. */

@@ -1,21 +1,21 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { PorticoError, type PorticoErrorCode } from '../errors.js';
 import type { BcryptJob, BcryptReply } from './bcrypt-worker.js';
 
 /** How a comparison ended, for the `portico_auth_bcrypt_compares_total{result}` counter. */
 export type BcryptResult = 'match' | 'mismatch' | 'error';
 
 /** Why the pool gave no verdict: its queue was full, a worker died, or it is closed. */
-export type BcryptPoolErrorCode = 'PORTICO_AUTH_BUSY' | 'PORTICO_AUTH_WORKER_FAILED' | 'PORTICO_AUTH_CLOSED';
+export type BcryptPoolErrorCode = Extract<PorticoErrorCode, 'PORTICO_AUTH_BUSY' | 'PORTICO_AUTH_WORKER_FAILED' | 'PORTICO_AUTH_CLOSED'>;
 
 /** A comparison the pool could not run; `PORTICO_AUTH_BUSY` is answered 503 by the auth step. */
-export class BcryptPoolError extends Error {
-  readonly code: BcryptPoolErrorCode;
+export class BcryptPoolError extends PorticoError {
+  declare readonly code: BcryptPoolErrorCode;
 
   constructor(code: BcryptPoolErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'BcryptPoolError';
-    this.code = code;
   }
 }
 

@@ -1,6 +1,8 @@
 import type { BasicAuthConfig } from '../../config/config-types.js';
 import type { AuthFailureThrottle } from '../../auth/auth-failure-throttle.js';
 import { BcryptPoolError } from '../../auth/bcrypt-pool.js';
+import { ERROR_CATALOGUE } from '../../errors.js';
+import { tooManyRequests } from '../local-replies.js';
 import {
   createBasicAuthVerifier,
   parseBasicCredentials,
@@ -47,7 +49,7 @@ export function createBasicAuthStep(opts: BasicAuthStepOptions): Step {
   return (ctx: RequestContext): StepResult | Promise<StepResult> => {
     const ip = ctx.clientIp;
     const blockedMs = throttle.blockedForMs(ip);
-    if (blockedMs > 0) return tooManyAttempts(blockedMs);
+    if (blockedMs > 0) return tooManyRequests(blockedMs);
 
     const header = ctx.req.headers.authorization;
     const credentials = parseBasicCredentials(header);
@@ -65,7 +67,7 @@ export function createBasicAuthStep(opts: BasicAuthStepOptions): Step {
       }, poolBusy);
     }
     const waitMs = throttle.begin(ip);
-    if (waitMs > 0) return tooManyAttempts(waitMs);
+    if (waitMs > 0) return tooManyRequests(waitMs);
     const check = (): Promise<boolean> => verifier.verify(credentials, hash);
     return cache.verify(key, credentials.user, hash, check).then(
       (ok) => {
@@ -82,9 +84,9 @@ export function createBasicAuthStep(opts: BasicAuthStepOptions): Step {
 }
 
 const SERVICE_UNAVAILABLE: LocalReply = Object.freeze({
-  status: 503,
-  headers: Object.freeze({ 'Retry-After': '1', 'Content-Type': 'text/plain; charset=utf-8' }),
-  body: 'Service Unavailable\n',
+  status: ERROR_CATALOGUE.PORTICO_AUTH_BUSY.status,
+  headers: Object.freeze({ 'Retry-After': '1' }),
+  body: ERROR_CATALOGUE.PORTICO_AUTH_BUSY.body,
 });
 
 /**
@@ -104,15 +106,4 @@ function poolBusy(err: unknown): StepResult {
 function quoteRealm(realm: string): string {
   // eslint-disable-next-line no-control-regex
   return realm.replace(/[\u0000-\u001f\u007f]/g, '').replace(/["\\]/g, '\\$&');
-}
-
-function tooManyAttempts(blockedMs: number): LocalReply {
-  return {
-    status: 429,
-    headers: {
-      'Retry-After': String(Math.max(1, Math.ceil(blockedMs / 1000))),
-      'Content-Type': 'text/plain; charset=utf-8',
-    },
-    body: 'Too Many Requests\n',
-  };
 }
