@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { openCompressionStreams } from '../proxy/compression.js';
 import { RequestStats } from './request-stats.js';
 
 /**
@@ -21,6 +22,12 @@ export class Metrics {
     collect: (): void => this.rateLimitFallback.set(this.usingLocalFallback() ? 1 : 0),
   });
   readonly certExpiry = new Gauge({ name: 'portico_certificate_expiry_seconds', help: 'Unix time at which the served certificate expires', labelNames: ['host', 'source'] as const, registers: [this.registry] });
+  readonly compressionStreams: Gauge = new Gauge({
+    name: 'portico_compression_streams_open',
+    help: 'Response compression streams in use (each holds native zlib memory until its response closes)',
+    registers: [this.registry],
+    collect: (): void => this.compressionStreams.set(openCompressionStreams()),
+  });
   readonly reloads = new Counter({ name: 'portico_reloads_total', help: 'Configuration reloads by result', labelNames: ['result'] as const, registers: [this.registry] });
 
   constructor() {

@@ -22,6 +22,8 @@ export interface RequestContext {
   targetLabel: string | undefined;
   /** Told when the response closes, before the request is counted and logged (the proxy's exchange). */
   onResponseClose?: { responseClosed(): void };
+  /** The matched route compresses responses (SPEC §4 Compression); set by the proxy action. */
+  compress?: boolean;
   /** The request target as the client sent it, kept when stripPrefix/rewrite change `req.url`. */
   originalUrl?: string;
 }

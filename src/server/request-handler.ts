@@ -86,7 +86,7 @@ function createServe(gw: EdgeContext, proto: 'http' | 'https') {
     if (proto === 'http' && req.url?.startsWith(CHALLENGE_PREFIX)) return void answerChallenge(gw, req, res, ctx);
 
     const host = table.lookupHost(normalizeHost(req.headers.host ?? (req.headers[':authority'] as string | undefined)));
-    if (!host) return renderReply(res, UNKNOWN_HOST, DEFAULT_PLAN, ctx.requestId);
+    if (!host) return renderReply(res, UNKNOWN_HOST, DEFAULT_PLAN, ctx.requestId, table.errorPages);
     ctx.hostLabel = host.name;
     const plan = proto === 'https' ? host.httpsHeaders : host.httpHeaders;
     if (proto === 'http' && host.tls !== 'off') {
@@ -95,9 +95,10 @@ function createServe(gw: EdgeContext, proto: 'http' | 'https') {
     if (ctx.matchPath === '') return renderReply(res, BAD_REQUEST, plan, ctx.requestId);
     const route = host.matchRoute(ctx.matchPath);
     if (!route) {
-      // A noindex host answers /robots.txt even when no route covers that path.
+      // A refused client learns nothing about which paths exist; a noindex host answers
+      // /robots.txt even when no route covers that path.
       const robots = host.config.noindex ? robotsTxtStep(ctx) : undefined;
-      return renderReply(res, (robots as LocalReply | undefined) ?? NO_ROUTE, plan, ctx.requestId);
+      return renderReply(res, host.refuse?.(ctx) ?? (robots as LocalReply | undefined) ?? NO_ROUTE, plan, ctx.requestId, host.errorPages);
     }
     ctx.routeLabel = route.path;
 
@@ -146,17 +147,17 @@ function createServeUpgrade(gw: EdgeContext, proto: 'http' | 'https') {
       finished = true;
       gw.finish(ctx, status, 0);
     };
-    const refuse = (reply: LocalReply, plan: HeaderPlan) => {
-      renderReplyOnSocket(socket, reply, plan, ctx.requestId);
+    const refuse = (reply: LocalReply, plan: HeaderPlan, pages = host?.errorPages) => {
+      renderReplyOnSocket(socket, reply, plan, ctx.requestId, pages);
       end(reply.status);
     };
     const host = table.lookupHost(normalizeHost(req.headers.host));
-    if (!host) return refuse(UNKNOWN_HOST, DEFAULT_PLAN);
+    if (!host) return refuse(UNKNOWN_HOST, DEFAULT_PLAN, table.errorPages);
     ctx.hostLabel = host.name;
     const plan = proto === 'https' ? host.httpsHeaders : host.httpHeaders;
     if (proto === 'http' && host.tls !== 'off') return refuse({ status: 308, headers: { location: httpsLocation(gw, req) } }, plan);
     const route = ctx.matchPath === '' ? undefined : host.matchRoute(ctx.matchPath);
-    if (!route) return refuse(ctx.matchPath === '' ? BAD_REQUEST : NO_ROUTE, plan);
+    if (!route) return refuse(ctx.matchPath === '' ? BAD_REQUEST : host.refuse?.(ctx) ?? NO_ROUTE, plan);
     ctx.routeLabel = route.path;
     const go = (reply: StepResult) => (reply ? refuse(reply, plan) : route.action.upgrade(ctx, req, socket, head, route, end));
     const decided = runSteps(route.steps, ctx);
@@ -193,7 +194,7 @@ function createContext(table: RouteTable, req: IncomingMessage, proto: 'http' | 
 }
 
 function proceed(ctx: RequestContext, req: IncomingMessage, res: ServerResponse, route: CompiledRoute, reply: StepResult, plan: HeaderPlan): void {
-  if (reply) renderReply(res, reply, plan, ctx.requestId);
+  if (reply) renderReply(res, reply, plan, ctx.requestId, route.errorPages);
   else route.action.handle(ctx, req, res, route);
 }
 

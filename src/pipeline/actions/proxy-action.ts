@@ -5,6 +5,7 @@ import { requestHasBody } from '../../proxy/request-body.js';
 import type { Action, CompiledRoute } from '../../routing/route-table.js';
 import type { ClientIpResolver } from '../../server/client-ip.js';
 import type { UpstreamPool } from '../../upstreams/upstream-pool.js';
+import type { ErrorPageTable } from '../error-pages.js';
 import type { HeaderPlan } from '../header-plan.js';
 import { renderReply } from '../render-reply.js';
 import type { RequestContext } from '../request-context.js';
@@ -15,10 +16,16 @@ const ERROR_BODIES: Readonly<Record<number, string>> = {
   504: 'Gateway Timeout\n',
 };
 
-/** `upstream:` — forwards to a target of the pool through the shared proxy engine. */
-export function createProxyAction(engine: ProxyEngine, pool: UpstreamPool, clientIp: ClientIpResolver): Action {
+/**
+ * `upstream:` — forwards to a target of the pool through the shared proxy engine. Portico's own
+ * error replies (502, 504, 413) use the host's error pages; upstream responses never do.
+ */
+export function createProxyAction(engine: ProxyEngine, pool: UpstreamPool, clientIp: ClientIpResolver, errorPages?: ErrorPageTable): Action {
+  const replyError = errorPages ? replyWithPages(errorPages) : replyPlain;
   const prepare = (ctx: RequestContext, req: IncomingMessage, route: CompiledRoute) => {
     setForwardedHeaders(req, ctx, clientIp.isTrusted(ctx.peerIp));
+    // Read by the engine when the response head arrives; only set when on, so off costs nothing.
+    if (route.compress) ctx.compress = true;
     if (route.rewriteUrl && req.url) {
       ctx.originalUrl = req.url;
       req.url = route.rewriteUrl(req.url);
@@ -49,8 +56,14 @@ export function createProxyAction(engine: ProxyEngine, pool: UpstreamPool, clien
 }
 
 /** Portico's own answer when proxying fails (502, 504) or a streamed body is too large (413). */
-function replyError(res: ServerResponse, status: number, plan: HeaderPlan, requestId: string): void {
+function replyPlain(res: ServerResponse, status: number, plan: HeaderPlan, requestId: string): void {
   renderReply(res, { status, body: ERROR_BODIES[status] ?? '' }, plan, requestId);
+}
+
+/** The same, with a host's error pages bound once per route at compile time. */
+function replyWithPages(pages: ErrorPageTable) {
+  return (res: ServerResponse, status: number, plan: HeaderPlan, requestId: string): void =>
+    renderReply(res, { status, body: ERROR_BODIES[status] ?? '' }, plan, requestId, pages);
 }
 
 /** Counts bytes of a chunked body as it streams to the upstream; calls `onExceeded` once. */
