@@ -174,11 +174,15 @@ function normalizeHost(name: string, aliases: string[], host: RawHost, path: str
  */
 function accessLists(raw: { allow?: string[]; deny?: string[] }, path: string[], issue: Report): AccessConfig | undefined {
   if (raw.allow === undefined && raw.deny === undefined) return undefined;
-  const check = (key: 'allow' | 'deny') =>
-    raw[key]?.map((entry, i) => {
-      if (!isCidr(entry)) issue([...path, key, String(i)], `invalid address or CIDR "${entry}"`);
+  // Not an array only when the schema already said so (this pass also runs to find more issues).
+  const check = (key: 'allow' | 'deny') => {
+    const list = raw[key];
+    if (!Array.isArray(list)) return undefined;
+    return list.map((entry, i) => {
+      if (!isCidr(String(entry))) issue([...path, key, String(i)], `invalid address or CIDR "${entry}"`);
       return entry;
     });
+  };
   return { allow: check('allow'), deny: check('deny') ?? [] };
 }
 
@@ -186,7 +190,7 @@ function accessLists(raw: { allow?: string[]; deny?: string[] }, path: string[],
 function readErrorPages(raw: RawErrorPages | undefined, path: string[], baseDir: string, issue: Report): ErrorPagesConfig {
   const pages: Record<string, ErrorPage> = {};
   for (const [status, name] of Object.entries(raw ?? {})) {
-    if (name === undefined) continue;
+    if (typeof name !== 'string') continue; // the schema reports it
     const file = resolve(baseDir, name);
     try {
       pages[status] = { file, html: readFileSync(file, 'utf8') };

@@ -71,9 +71,10 @@ const AddressList = Type.Array(Type.String({ minLength: 1 }), { description: 'a 
 
 /** Statuses Portico answers itself (SPEC §4 Error pages); anything else is an unknown key. */
 export const ERROR_PAGE_STATUSES = ['401', '403', '404', '429', '502', '503', '504'] as const;
+export const ERROR_PAGES_DESCRIPTION = 'status → HTML file, for 401 403 404 429 502 503 504';
 const ErrorPages = Obj(
   Object.fromEntries(ERROR_PAGE_STATUSES.map((s) => [s, Type.Optional(Type.String({ minLength: 1 }))])),
-  'status → HTML file, for 401 403 404 429 502 503 504',
+  ERROR_PAGES_DESCRIPTION,
 );
 
 const Route = Obj({

@@ -184,7 +184,7 @@ hosts:
   t.equal(run.status, 1, 'exit 1');
   const out = run.stdout + run.stderr;
   t.match(out, `${file}:2:8: cannot read error page "${join(dir, 'missing.html')}" (ENOENT)`, 'points at the value');
-  t.match(out, `${file}:7:7: unknown key "500"`, 'only the statuses Portico answers itself');
+  t.match(out, `${file}:7:7: no error page for "500"`, 'only the statuses Portico answers itself');
 
   await writeFile(join(dir, 'missing.html'), '<h1>down</h1>');
   await writeFile(file, `errorPages: { 502: ./missing.html }\nhosts:\n  a.test:\n    errorPages: { 404: ./ok.html }\n    routes: [ { respond: { status: 200 } } ]\n`);
