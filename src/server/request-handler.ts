@@ -190,6 +190,7 @@ function createContext(table: RouteTable, req: IncomingMessage, proto: 'http' | 
     hostLabel: '-',
     routeLabel: '-',
     targetLabel: undefined,
+    compress: false, // present from the start: every context keeps one shape
   };
 }
 
