@@ -11,7 +11,7 @@ export function redactConfig(config: Config): unknown {
       ...h,
       errorPages: pageFiles(h.errorPages),
       basicAuth: h.basicAuth
-        ? { realm: h.basicAuth.realm, users: Object.fromEntries(Object.keys(h.basicAuth.users).map((u) => [u, '[redacted]'])) }
+        ? { realm: h.basicAuth.realm, forwardAuthorization: h.basicAuth.forwardAuthorization, users: Object.fromEntries(Object.keys(h.basicAuth.users).map((u) => [u, '[redacted]'])) }
         : undefined,
     })),
   };

@@ -24,6 +24,10 @@ export interface RequestContext {
   onResponseClose?: { responseClosed(): void };
   /** The matched route compresses responses (SPEC §4 Compression); set by the proxy action. */
   compress?: boolean;
+  /** The status to log when the response is cut short by Portico (upstream failed mid-body), not by the client. */
+  failedStatus?: number;
+  /** Bytes received from the client through a WebSocket or other upgrade tunnel. */
+  bytesIn?: number;
   /** The request target as the client sent it, kept when stripPrefix/rewrite change `req.url`. */
   originalUrl?: string;
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProxyEngine } from '../../proxy/proxy-engine.js';
-import { setForwardedHeaders } from '../../proxy/forwarded-headers.js';
 import { requestHasBody } from '../../proxy/request-body.js';
+import { prepareUpstreamRequest, prepareUpstreamUpgrade } from '../../proxy/upstream-request.js';
 import type { Action, CompiledRoute } from '../../routing/route-table.js';
 import type { ClientIpResolver } from '../../server/client-ip.js';
 import type { UpstreamPool } from '../../upstreams/upstream-pool.js';
@@ -22,21 +22,22 @@ const ERROR_BODIES: Readonly<Record<number, string>> = {
  */
 export function createProxyAction(engine: ProxyEngine, pool: UpstreamPool, clientIp: ClientIpResolver, errorPages?: ErrorPageTable): Action {
   const replyError = errorPages ? replyWithPages(errorPages) : replyPlain;
-  const prepare = (ctx: RequestContext, req: IncomingMessage, route: CompiledRoute) => {
-    setForwardedHeaders(req, ctx, clientIp.isTrusted(ctx.peerIp));
-    // Read by the engine when the response head arrives; only set when on, so off costs nothing.
-    if (route.compress) ctx.compress = true;
+  const rewrite = (ctx: RequestContext, req: IncomingMessage, route: CompiledRoute) => {
+    const drop = route.dropRequestHeaders; // empty unless a host keeps credentials from its upstream
+    for (let i = 0; i < drop.length; i++) delete req.headers[drop[i]!];
     if (route.rewriteUrl && req.url) {
       ctx.originalUrl = req.url;
-      req.url = route.rewriteUrl(req.url);
+      req.url = route.rewriteUrl(req.url, ctx.matchPath);
     }
   };
   return {
     handle(ctx, req, res, route) {
-      prepare(ctx, req, route);
+      rewrite(ctx, req, route);
+      ctx.compress = route.compress; // read by the engine when the response head arrives
       const plan = ctx.proto === 'https' ? route.httpsHeaders : route.httpHeaders;
       // Before the hop-by-hop fields go: Transfer-Encoding is one, and it tells of a body.
       const hasBody = requestHasBody(req);
+      prepareUpstreamRequest(req, ctx, clientIp.isTrusted(ctx.peerIp), hasBody);
       if (hasBody && route.maxBodySize !== undefined && req.headers['content-length'] === undefined) {
         limitStreamedBody(req, route.maxBodySize, () => {
           if (!res.headersSent) {
@@ -49,7 +50,8 @@ export function createProxyAction(engine: ProxyEngine, pool: UpstreamPool, clien
       engine.web(req, res, ctx, pool, plan, replyError, hasBody);
     },
     upgrade(ctx, req, socket, head, route, onEnd) {
-      prepare(ctx, req, route);
+      rewrite(ctx, req, route);
+      prepareUpstreamUpgrade(req, ctx, clientIp.isTrusted(ctx.peerIp));
       engine.ws(req, socket, head, ctx, pool, onEnd);
     },
   };
