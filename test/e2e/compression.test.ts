@@ -88,6 +88,10 @@ t.test('compression', async (t) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('first chunk\n');
       releaseStream = () => res.end('second chunk\n');
+    } else if (path === '/dies') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial body '.repeat(100));
+      setTimeout(() => res.socket?.destroy(), 50); // the upstream crashes mid-response
     } else if (path === '/endless') {
       streamsServed++;
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -269,6 +273,17 @@ hosts:
     for (const res of responses) res.destroy();
     await eventually(async () => (await openStreams(gw.admin)) === 0, { within: 15_000, message: 'compression streams released' });
     t.pass('every zlib stream was released after its client went away');
+    // An upstream that dies mid-body: the client sees the truncation, the stream is released.
+    const outcome = await new Promise<string>((resolve) => {
+      httpRequest({ host: '127.0.0.1', port, path: '/dies', headers: h('gzip'), agent: false }, (res) => {
+        res.on('data', () => {});
+        res.on('end', () => resolve(res.complete ? 'complete' : 'truncated'));
+        res.on('error', () => resolve('truncated'));
+        res.on('aborted', () => resolve('truncated'));
+      }).on('error', () => resolve('truncated')).end();
+    });
+    t.equal(outcome, 'truncated', 'a truncated upstream body is not passed off as complete');
+    await eventually(async () => (await openStreams(gw.admin)) === 0, { within: 15_000, message: 'stream released after an upstream failure' });
     // And a completed response releases its stream too.
     await get(port, '/json', h('br'));
     t.equal(await openStreams(gw.admin), 0);
