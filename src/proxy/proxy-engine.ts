@@ -11,6 +11,7 @@ import type { RequestContext } from '../pipeline/request-context.js';
 import type { UpstreamPool } from '../upstreams/upstream-pool.js';
 import type { TargetState } from '../upstreams/target-state.js';
 import { stripHopByHop } from './hop-by-hop.js';
+import { pipeCompressed, prepareCompression, type Coding } from './compression.js';
 import { isHttp2, responseComplete } from './http2-request.js';
 import { loadHttpProxy } from './load-http-proxy.js';
 import { isConnectFailure, proxyErrorStatus } from './proxy-error-status.js';
@@ -230,6 +231,7 @@ export class ProxyEngine {
     // upstream's odd phrase would make writeHead throw), and Connection left to Node, which
     // honours the client's keep-alive choice.
     let hasLength: boolean;
+    let coding: Coding | undefined; // SPEC §4 Compression, only looked at when the route has it on
     try {
       if (isHttp2(req)) {
         // HTTP/2's writeHead merges repeated names in a list on Node before 20.12: use an object.
@@ -237,11 +239,13 @@ export class ProxyEngine {
         stripHopByHop(headers);
         applyHeaderPlan(ex.plan, headers);
         headers['x-request-id'] = ex.ctx.requestId;
+        if (ex.ctx.compress) coding = prepareCompression(req, proxyRes.statusCode ?? 502, headers);
         hasLength = headers['content-length'] !== undefined;
         res.writeHead(proxyRes.statusCode ?? 502, headers);
       } else {
         const head = buildResponseHead(proxyRes.rawHeaders, ex.plan, ex.ctx.requestId);
-        hasLength = head.hasLength;
+        if (ex.ctx.compress) coding = prepareCompression(req, proxyRes.statusCode ?? 502, head.headers);
+        hasLength = head.hasLength && coding === undefined;
         res.writeHead(proxyRes.statusCode ?? 502, head.headers);
       }
     } catch (err) {
@@ -253,6 +257,7 @@ export class ProxyEngine {
     // Node sends the head with the first body chunk; a stream (SSE, long poll: no
     // Content-Length) would show the client nothing while the upstream is quiet.
     if (!hasLength) res.flushHeaders();
+    if (coding !== undefined && req.method !== 'HEAD') return pipeCompressed(proxyRes, res, coding);
     proxyRes.on('data', forwardChunk);
     proxyRes.on('end', endResponse);
   }
