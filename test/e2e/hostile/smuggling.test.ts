@@ -1,17 +1,15 @@
 import { connect as h2connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import t from 'tap';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from '../helpers/portico-process.js';
-import { startRecordingUpstream } from '../helpers/recording-upstream.js';
+import { E2E_PREAMBLE, startOwnedPortico, startOwnedRecordingUpstream } from '../helpers/portico-process.js';
 
 // SPEC §3 Proxying: each client request becomes exactly one upstream request; a body is
 // forwarded with valid framing whatever the method, never written raw onto a kept-alive
 // upstream connection. The body of every request below is itself a complete HTTP request: if
 // it reached the upstream unframed, the upstream would parse a second request.
 
-const up = await startRecordingUpstream();
-t.teardown(() => up.close());
-const portico = await startPorticoProcess({
+const up = await startOwnedRecordingUpstream(t);
+const portico = await startOwnedPortico(t, {
   config: `${E2E_PREAMBLE}
 hosts:
   public.test:
@@ -24,10 +22,6 @@ hosts:
     routes:
       - { path: /, upstream: "${up.target}" }
 `,
-});
-t.teardown(async () => {
-  await portico.stop();
-  await removeDir(portico.dir);
 });
 
 const SMUGGLED = 'GET /admin HTTP/1.1\r\nHost: public.test\r\nX-Real-IP: 6.6.6.6\r\n\r\n';
@@ -107,6 +101,25 @@ t.test('HTTP/2 request bodies without Content-Length: one upstream request each,
     t.same(got.map((r) => `${r.method} ${r.url}`), [`${method} ${path}`], `${method}: exactly one upstream request`);
     t.equal(got[0]?.body.toString('latin1'), SMUGGLED, `${method}: body bytes intact`);
   }
+  t.notOk(up.requests.some((r) => r.url === '/admin'), 'the smuggled request never reached the upstream');
+});
+
+t.test('HTTP/2 body longer than its Content-Length never reaches the upstream raw', async (t) => {
+  const session = h2connect(`https://127.0.0.1:${portico.https}`, { rejectUnauthorized: false, servername: 'secure.test' });
+  session.on('error', () => undefined);
+  t.teardown(() => session.destroy());
+  const before = up.requests.length;
+  const outcome = await new Promise<string>((resolve) => {
+    const stream = session.request({ ':method': 'POST', ':path': '/h2-cl-lie', ':authority': 'secure.test', 'content-length': '5' }, { endStream: false });
+    stream.on('response', (h) => resolve(`status ${String(h[':status'])}`));
+    stream.on('error', (err) => resolve(`error ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+    stream.on('close', () => resolve(`closed ${stream.rstCode}`));
+    stream.resume();
+    stream.end(SMUGGLED);
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  const got = up.requests.slice(before);
+  t.ok(got.every((r) => r.body.length <= 5), `no upstream request carries more than the declared 5 bytes (${outcome})`);
   t.notOk(up.requests.some((r) => r.url === '/admin'), 'the smuggled request never reached the upstream');
 });
 
