@@ -37,7 +37,7 @@ export const OFF_THREAD_BYTES = 32 * 1024;
  * errors are loadConfig's.
  */
 export class ConfigLoaderThread {
-  private spare: Worker | undefined;
+  private spare: ConfigWorker | undefined;
   private closed = false;
 
   constructor(private readonly offThreadBytes = OFF_THREAD_BYTES) {}
@@ -56,10 +56,11 @@ export class ConfigLoaderThread {
   async parse(file: string, source: string): Promise<LoadedConfig> {
     // String length, not bytes: close enough to decide where a parse runs.
     if (source.length < this.offThreadBytes) return { config: parseConfig(file, source), source };
-    const worker = this.spare ?? startWorker();
+    // A spare that died while idle (it could not start, say) is replaced, never waited on.
+    const spare = this.spare?.exited === false ? this.spare : undefined;
     this.spare = undefined;
     try {
-      return await parseWith(worker, file, source);
+      return await parseWith(spare ?? startWorker(), file, source);
     } finally {
       this.warm(source.length);
     }
@@ -68,20 +69,29 @@ export class ConfigLoaderThread {
   /** Stops the idle worker; a load in progress finishes on its own. */
   close(): void {
     this.closed = true;
-    void this.spare?.terminate();
+    void this.spare?.worker.terminate();
     this.spare = undefined;
   }
 }
 
-function startWorker(): Worker {
-  const worker = new Worker(new URL('./config-worker.js', import.meta.url));
-  worker.unref(); // an idle spare must not keep the process alive
-  worker.on('error', () => undefined); // reported to the load that uses it
-  return worker;
+/** A worker and whether it has exited (an exit is reported once: a later listener never hears it). */
+interface ConfigWorker {
+  readonly worker: Worker;
+  exited: boolean;
 }
 
-function parseWith(worker: Worker, file: string, source: string): Promise<LoadedConfig> {
+function startWorker(): ConfigWorker {
+  const worker = new Worker(new URL('./config-worker.js', import.meta.url));
+  const handle: ConfigWorker = { worker, exited: false };
+  worker.unref(); // an idle spare must not keep the process alive
+  worker.on('error', () => undefined); // reported to the load that uses it
+  worker.once('exit', () => (handle.exited = true));
+  return handle;
+}
+
+function parseWith({ worker, exited }: ConfigWorker, file: string, source: string): Promise<LoadedConfig> {
   return new Promise<LoadedConfig>((resolve, reject) => {
+    if (exited) return reject(new Error('config worker exited before it was used'));
     let head: { config: Config; hosts: number } | undefined;
     const hosts: HostConfig[] = [];
     let settled = false;

@@ -1,3 +1,4 @@
+import { PorticoError } from '../errors.js';
 import type { AcmeConfig, HostConfig } from '../config/config-types.js';
 import type { Logger } from '../observability/logger.js';
 import type { AcmeIssuer } from './acme-issuer.js';
@@ -85,13 +86,19 @@ export function createRenewalScheduler(opts: RenewalSchedulerOptions): RenewalSc
   const order = async (job: Job, config: AcmeConfig): Promise<number> => {
     const lock = await store.lock(`acme/${job.host.name}`, lockTtlMs);
     if (!lock) return opts.lockPollMs; // another instance is ordering: watch the store closely
+    // One refresh at a time: two overlapping ones (a slow disk or Redis) raced on the lock
+    // file's temporary copy, and a refresh still running at release could write the lock back.
+    let refreshing: Promise<void> | undefined;
     const keeper = setInterval(() => {
-      lock.refresh(lockTtlMs).then(
+      if (refreshing) return;
+      refreshing = lock.refresh(lockTtlMs).then(
         (held) => {
           if (!held) log.warn({ event: 'certificate', host: job.host.name }, 'order lock lapsed: another instance may order too');
         },
         (err: unknown) => log.warn({ event: 'certificate', host: job.host.name, err }, 'could not refresh order lock'),
-      );
+      ).finally(() => {
+        refreshing = undefined;
+      });
     }, lockTtlMs / 3);
     keeper.unref();
     try {
@@ -101,7 +108,7 @@ export function createRenewalScheduler(opts: RenewalSchedulerOptions): RenewalSc
       const pair = await issuer.issue(job.host, config, allowedNames());
       const checked = checkPair(pair);
       if (!checked || !pairServes(checked, job.names, now())) {
-        throw new Error('the CA returned a certificate that does not match the key or the names');
+        throw new PorticoError('PORTICO_TLS_INVALID', 'the CA returned a certificate that does not match the key or the names');
       }
       await saveStoredPair(store, 'acme', job.host.name, pair);
       const info = checked.info;
@@ -111,6 +118,7 @@ export function createRenewalScheduler(opts: RenewalSchedulerOptions): RenewalSc
       return opts.pollIntervalMs;
     } finally {
       clearInterval(keeper);
+      await refreshing;
       await lock.release().catch((err: unknown) => log.warn({ event: 'certificate', host: job.host.name, err }, 'could not release order lock'));
     }
   };
