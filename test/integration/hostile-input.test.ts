@@ -122,12 +122,11 @@ t.test('the public listeners use the SPEC header and keep-alive timeouts', async
 t.test('slowloris: headers not completed in time → 408 and close (lowered timeouts)', async (t) => {
   // The production listener, with only its timers scaled down: Node checks headersTimeout every
   // connectionsCheckingInterval (read when the server starts listening).
-  const server = createHttpListener();
+  const server = createHttpListener({ request: (_req, res) => res.end('ok'), upgrade: (_req, socket) => socket.destroy(), refused: () => {} });
   server.headersTimeout = 300;
   server.requestTimeout = 300;
   // A real property read at listen time; @types/node only knows the constructor option.
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 50;
-  server.on('request', (_req, res) => res.end('ok'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => {
     server.closeAllConnections();
