@@ -40,7 +40,11 @@ function harden<T extends Http1Tunables>(server: T): T {
   server.connectionsCheckingInterval = LIMITS.connectionsCheckingIntervalMs;
   server.maxHeadersCount = HTTP1_PARSER_MAX_HEADERS;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) {
+    // Only an HTTP/1 parse error or timeout can be answered. The HTTPS listener reports TLS
+    // failures (handshake timeout, garbage instead of a ClientHello) here too: an answer
+    // written into a socket whose handshake never finished is never sent, and the socket
+    // was never released, not even after the client left (CLOSE-WAIT).
+    if (!isHttpParseError(err) || !socket.writable) {
       socket.destroy();
       return;
     }
@@ -56,6 +60,10 @@ function harden<T extends Http1Tunables>(server: T): T {
     );
   });
   return server;
+}
+
+function isHttpParseError(err: NodeJS.ErrnoException): boolean {
+  return err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || (err.code?.startsWith('HPE_') ?? false);
 }
 
 /**
