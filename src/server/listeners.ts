@@ -50,8 +50,9 @@ function harden<T extends Http1Tunables>(server: T): T {
     }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
-      // llhttp refuses versions other than 0.9–1.1 and 2.0 itself (RFC 9110 §15.6.6).
-      : err.code === 'HPE_INVALID_VERSION' ? '505 HTTP Version Not Supported'
+      // llhttp refuses well-formed versions other than 0.9–1.1 and 2.0 itself (RFC 9110
+      // §15.6.6); the same code with another reason is a malformed line (a bare LF, say): 400.
+      : err.code === 'HPE_INVALID_VERSION' && (err as { reason?: string }).reason === 'Invalid HTTP version' ? '505 HTTP Version Not Supported'
       : '400 Bad Request';
     const body = `${status.slice(4)}\n`;
     socket.end(

@@ -46,10 +46,12 @@ t.test('CONNECT gets 405 with Allow, and an access line', async (t) => {
 });
 
 t.test('an HTTP version other than 1.0/1.1 gets 505, not 500', async (t) => {
-  for (const version of ['HTTP/2.0', 'HTTP/1.2', 'HTTP/3.0']) {
+  for (const version of ['HTTP/2.0', 'HTTP/1.2', 'HTTP/3.0', 'HTTP/0.9']) {
     const r = await rawExchange(portico.http, `GET /v HTTP/${version.slice(5)}\r\nHost: plain.test\r\n\r\n`, { within: 10_000 });
     t.equal(r.status, 505, `${version}: ${r.data.slice(0, 120)}`);
   }
+  const bareLf = await rawExchange(portico.http, 'GET /v HTTP/1.1\nHost: plain.test\n\n', { within: 10_000 });
+  t.equal(bareLf.status, 400, 'a malformed line (bare LF after the version) is still a 400');
   t.equal(await upstreamCount('/v'), 0, 'nothing reached the upstream');
   t.same(portico.find({ event: 'internal_error' }), [], 'no internal error logged');
   t.equal(portico.child.exitCode, null, 'still running');
