@@ -21,7 +21,7 @@ export interface CompiledRoute {
   readonly steps: readonly Step[];
   readonly action: Action;
   /** Rewrites the request target for the upstream (stripPrefix/rewrite), or undefined for none. */
-  readonly rewriteUrl: ((url: string) => string) | undefined;
+  readonly rewriteUrl: ((url: string, matchPath: string) => string) | undefined;
   readonly maxBodySize: number | undefined;
   /** Request headers removed before the request goes upstream (lower case), compiled from config. */
   readonly dropRequestHeaders: readonly string[];
