@@ -2,19 +2,17 @@ import { connect as h2connect, constants as h2 } from 'node:http2';
 import t from 'tap';
 import { rawExchange } from '../../helpers/raw-http.js';
 import { eventually } from '../../helpers/eventually.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from '../helpers/portico-process.js';
-import { startRecordingUpstream } from '../helpers/recording-upstream.js';
+import { E2E_PREAMBLE, startOwnedPortico, startOwnedRecordingUpstream } from '../helpers/portico-process.js';
 
 // What an adversarial run found holding up (issue: security), kept that way against the built
 // CLI: malformed framing is refused before any upstream sees it, Host-header variants never
 // reach a Basic-Auth host's upstream without credentials, path tricks cannot sidestep a route,
 // and HTTP/2 floods are cut without harming other clients.
 
-const up = await startRecordingUpstream();
-t.teardown(() => up.close());
+const up = await startOwnedRecordingUpstream(t);
 // bcrypt hash of "secret" at cost 4 (test speed; production uses 12).
 const HASH = '$2b$04$SC3fHWDv7p6XbFgm0NH39uE0v1tre4jpIEC8/m.QWOAzLcBz6X8FW';
-const portico = await startPorticoProcess({
+const portico = await startOwnedPortico(t, {
   config: `${E2E_PREAMBLE}
 hosts:
   public.test:
@@ -30,10 +28,6 @@ hosts:
     tls: self-signed
     routes: [ { upstream: "${up.target}" } ]
 `,
-});
-t.teardown(async () => {
-  await portico.stop();
-  await removeDir(portico.dir);
 });
 
 const CRLF = '\r\n';
