@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { eventually } from '../helpers/eventually.js';
-import { CLI, E2E_PREAMBLE, removeDir, startPorticoProcess } from './helpers/portico-process.js';
+import { CLI, E2E_PREAMBLE, startOwnedPortico } from './helpers/portico-process.js';
 
 // docs/tls.md: a stored self-signed certificate (local names, no ACME) is valid for 365 days, so
 // it is not replaced every month and scanners do not flag "expires < 30 days".
@@ -10,15 +10,11 @@ import { CLI, E2E_PREAMBLE, removeDir, startPorticoProcess } from './helpers/por
 const run = promisify(execFile);
 
 t.test('a generated self-signed certificate lasts 365 days, as portico certs shows', async (t) => {
-  const p = await startPorticoProcess({
+  const p = await startOwnedPortico(t, {
     config: `${E2E_PREAMBLE}hosts:
   local.test:
     routes: [ { respond: { status: 200, body: "hi" } } ]
 `,
-  });
-  t.teardown(async () => {
-    await p.stop();
-    await removeDir(p.dir);
   });
   const line = await eventually(
     async () => {

@@ -1,6 +1,6 @@
 import { connect, type TLSSocket } from 'node:tls';
 import t from 'tap';
-import { removeDir, startPorticoProcess } from './helpers/portico-process.js';
+import { startOwnedPortico } from './helpers/portico-process.js';
 
 // TLS session resumption through the built CLI: a client that reads its response holds a ticket
 // (TLS 1.3 sends tickets after the client's Finished, so only a client that reads gets one, with
@@ -34,11 +34,7 @@ function exchange(port: number, session?: Buffer): Promise<{ session: Buffer | u
 }
 
 t.test('TLS 1.3 tickets resume, also after a reload that changes the TLS defaults', async (t) => {
-  const p = await startPorticoProcess({ config: config('TLSv1.2') });
-  t.teardown(async () => {
-    await p.stop();
-    await removeDir(p.dir);
-  });
+  const p = await startOwnedPortico(t, { config: config('TLSv1.2') });
   const first = await exchange(p.https);
   t.equal(first.protocol, 'TLSv1.3');
   t.ok(first.session, 'a client that reads its response receives a ticket');
