@@ -154,3 +154,12 @@ t.test('POST /reload answers 400 with FILE:LINE:COL lines for an invalid file, 2
   t.match(JSON.parse(good.body), { result: 'ok', version: Number });
   t.equal((await get(p, '/version')).body, 'v3');
 });
+
+t.test('Node process metrics carry the portico_ prefix once', async (t) => {
+  const { upstream } = await app(t);
+  const p = await start(t, config(upstream.target, 'v1'));
+  const text = (await adminRequest(p, '/metrics')).body;
+  t.match(text, /^portico_process_cpu_seconds_total /m);
+  t.match(text, /^portico_nodejs_eventloop_lag_seconds /m);
+  t.notMatch(text, /portico_process_process_|portico_process_nodejs_/, 'no doubled prefix');
+});
