@@ -3,14 +3,13 @@ import type { Config } from '../config/config-types.js';
 import { redactConfig } from '../config/redact-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { ReloadResult } from '../reload/reloader.js';
-import type { TargetState } from '../upstreams/target-state.js';
 import type { Metrics } from './metrics.js';
+import { handleUpstreamsRequest, type UpstreamsBackend } from './upstreams-api.js';
 
 /** What the admin API reads from and triggers in the gateway. */
-export interface AdminBackend {
+export interface AdminBackend extends UpstreamsBackend {
   readonly metrics: Metrics;
   config(): Config;
-  targets(): readonly TargetState[];
   reload(): Promise<ReloadResult>;
   /** Refreshes gauges that are read from other components (certificate expiry). */
   beforeMetrics?(): void;
@@ -20,22 +19,27 @@ export interface AdminBackend {
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
 
 /**
- * The admin listener: /healthz, /metrics, /reload, /config, /upstreams. It binds only to the
- * loopback address validated in the config and carries none of the public security headers.
+ * The admin listener: /healthz, /metrics, /reload, /config, /upstreams (with drain and enable).
+ * It binds only to the loopback address validated in the config and carries none of the public
+ * security headers.
  */
 export function createAdminServer(backend: AdminBackend, log: Logger): Server {
   return createServer((req, res) => {
-    handle(backend, req, res).catch((err: unknown) => {
+    handle(backend, req, res, log).catch((err: unknown) => {
       log.error({ event: 'admin_error', err }, 'admin request failed');
       if (!res.headersSent) send(res, 500, 'internal error\n');
     });
   });
 }
 
-async function handle(backend: AdminBackend, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(backend: AdminBackend, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
   if (!LOOPBACK_HOST.test(req.headers.host ?? '')) return send(res, 403, 'forbidden\n');
-  const path = (req.url ?? '/').split('?')[0];
+  const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
   const method = req.method ?? 'GET';
+  if (path.startsWith('/upstreams')) {
+    const reply = await handleUpstreamsRequest(backend, req, path, new URLSearchParams(query), log);
+    if (reply) return sendJson(res, reply.status, reply.body, reply.headers);
+  }
   switch (`${method} ${path}`) {
     case 'GET /healthz':
     case 'HEAD /healthz':
@@ -50,26 +54,16 @@ async function handle(backend: AdminBackend, req: IncomingMessage, res: ServerRe
     }
     case 'GET /config':
       return sendJson(res, 200, redactConfig(backend.config()));
-    case 'GET /upstreams':
-      return sendJson(res, 200, upstreamsView(backend.targets()));
     default:
       return send(res, 404, 'not found\n');
   }
 }
 
-function upstreamsView(targets: readonly TargetState[]): Record<string, { targets: { url: string; healthy: boolean; inFlight: number }[] }> {
-  const view: Record<string, { targets: { url: string; healthy: boolean; inFlight: number }[] }> = {};
-  for (const t of targets) {
-    (view[t.upstream] ??= { targets: [] }).targets.push({ url: t.url, healthy: t.healthy, inFlight: t.inFlight });
-  }
-  return view;
-}
-
-function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8', headers?: Readonly<Record<string, string>>): void {
+  res.writeHead(status, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   res.end(body);
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  send(res, status, `${JSON.stringify(value, null, 2)}\n`, 'application/json');
+function sendJson(res: ServerResponse, status: number, value: unknown, headers?: Readonly<Record<string, string>>): void {
+  send(res, status, `${JSON.stringify(value, null, 2)}\n`, 'application/json', headers);
 }

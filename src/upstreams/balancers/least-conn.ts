@@ -1,18 +1,33 @@
+import type { TargetState } from '../target-state.js';
 import type { Balancer } from './balancer.js';
 
-/** Fewest in-flight requests (requests, not sockets, as Caddy counts), random among ties. */
-export function createLeastConnBalancer(random: () => number = Math.random): Balancer {
+/**
+ * Fewest in-flight requests relative to weight (requests, not sockets, as Caddy counts; nginx's
+ * least_conn compares conns/weight the same way). Ties are broken at random in proportion to
+ * weight, so an idle pool still splits traffic by weight.
+ */
+export function createLeastConnBalancer(targets: readonly TargetState[], random: () => number = Math.random): Balancer {
   return {
-    pick(targets, _clientIp, exclude) {
-      let best;
-      let ties = 0;
+    pick(_clientIp, exclude) {
+      let best: TargetState | undefined;
+      let tieWeight = 0;
       for (const t of targets) {
-        if (!t.available || exclude?.has(t)) continue;
-        if (best === undefined || t.inFlight < best.inFlight) {
+        if (!t.selectable || exclude?.has(t)) continue;
+        if (best === undefined) {
           best = t;
-          ties = 1;
-        } else if (t.inFlight === best.inFlight && random() * ++ties < 1) {
-          best = t; // reservoir sampling: each tied target is chosen with probability 1/ties
+          tieWeight = t.weight;
+          continue;
+        }
+        // inFlight/weight compared by cross-multiplying: no division, exact for integers.
+        const lhs = t.inFlight * best.weight;
+        const rhs = best.inFlight * t.weight;
+        if (lhs < rhs) {
+          best = t;
+          tieWeight = t.weight;
+        } else if (lhs === rhs) {
+          tieWeight += t.weight;
+          // Weighted reservoir sampling: each tied target wins with probability weight/tieWeight.
+          if (random() * tieWeight < t.weight) best = t;
         }
       }
       return best;
