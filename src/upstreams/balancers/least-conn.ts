@@ -2,35 +2,37 @@ import type { TargetState } from '../target-state.js';
 import type { Balancer } from './balancer.js';
 
 /**
- * Fewest in-flight requests relative to weight (requests, not sockets, as Caddy counts; nginx's
- * least_conn compares conns/weight the same way). Ties are broken at random in proportion to
- * weight, so an idle pool still splits traffic by weight.
+ * Fewest in-flight requests relative to weight (requests, not sockets, as Caddy counts), ties
+ * broken by smooth weighted round robin among the tied targets — nginx's least_conn. An idle
+ * pool therefore splits traffic exactly by weight, and a pick allocates nothing (integer
+ * scores in a typed array compiled with the pool, no random numbers to box).
  */
-export function createLeastConnBalancer(targets: readonly TargetState[], random: () => number = Math.random): Balancer {
+export function createLeastConnBalancer(targets: readonly TargetState[]): Balancer {
+  const current = new Int32Array(targets.length);
   return {
     pick(_clientIp, exclude) {
-      let best: TargetState | undefined;
-      let tieWeight = 0;
-      for (const t of targets) {
+      // First pass: the least loaded selectable target (inFlight/weight, compared by
+      // cross-multiplying: no division, exact for integers).
+      let least = -1;
+      for (let i = 0; i < targets.length; i++) {
+        const t = targets[i]!;
         if (!t.selectable || exclude?.has(t)) continue;
-        if (best === undefined) {
-          best = t;
-          tieWeight = t.weight;
-          continue;
-        }
-        // inFlight/weight compared by cross-multiplying: no division, exact for integers.
-        const lhs = t.inFlight * best.weight;
-        const rhs = best.inFlight * t.weight;
-        if (lhs < rhs) {
-          best = t;
-          tieWeight = t.weight;
-        } else if (lhs === rhs) {
-          tieWeight += t.weight;
-          // Weighted reservoir sampling: each tied target wins with probability weight/tieWeight.
-          if (random() * tieWeight < t.weight) best = t;
-        }
+        if (least < 0 || t.inFlight * targets[least]!.weight < targets[least]!.inFlight * t.weight) least = i;
       }
-      return best;
+      if (least < 0) return undefined;
+      // Second pass: smooth weighted round robin among the targets tied with it.
+      const lt = targets[least]!;
+      let best = -1;
+      let total = 0;
+      for (let i = least; i < targets.length; i++) {
+        const t = targets[i]!;
+        if (!t.selectable || exclude?.has(t) || t.inFlight * lt.weight !== lt.inFlight * t.weight) continue;
+        current[i]! += t.weight;
+        total += t.weight;
+        if (best < 0 || current[i]! > current[best]!) best = i;
+      }
+      current[best]! -= total;
+      return targets[best];
     },
   };
 }
