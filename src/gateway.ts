@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdminServer } from './admin/admin-server.js';
 import { Metrics } from './admin/metrics.js';
 import type { Config, ListenAddress } from './config/config-types.js';
-import { loadConfig, type LoadedConfig } from './config/load-config.js';
+import { loadConfig, parseConfig, readConfigSource, type LoadedConfig } from './config/load-config.js';
 import { createAccessLogWriter } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { ProxyEngine } from './proxy/proxy-engine.js';
@@ -66,9 +66,18 @@ export class Gateway {
     this.security = createSecurityServices(this.redis, log, this.metrics);
     this.tls = createTlsServices(config, log, this.redis);
     this.table = this.compile(config);
-    this.reloader = new Reloader(() => loadConfig(file), (next) => this.apply(next), log.child({ module: 'reload' }), (r) => {
-      if (!r.ok || !r.unchanged) this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
-    });
+    const reloadLog = log.child({ module: 'reload' });
+    this.reloader = new Reloader(
+      () => readConfigSource(file),
+      (source) => ({ config: parseConfig(file, source), source }),
+      (next) => this.apply(next),
+      reloadLog,
+      // Called once per content of the file (repeats of one save are not): one count per change.
+      (r) => {
+        this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
+        this.metrics.lastReloadOk.set(r.ok ? 1 : 0);
+      },
+    );
     this.reloader.markActive(loaded.source);
   }
 
@@ -179,7 +188,7 @@ export class Gateway {
       if (server) this.servers.push(server);
       if (old) this.retire(old, role);
     }
-    if (opened.has('http')) this.tls.setHttpPort(this.ports().http);
+    if (opened.has('http')) this.tls.setHttpListener(this.listeners.http?.address() as AddressInfo);
     if (prev) this.log.info({ event: 'listening', ...this.ports(), moved: roles }, `now listening on new ${roles.join(', ')} address`);
   }
 
@@ -187,12 +196,14 @@ export class Gateway {
     const edge = (this.edgeContext ??= this.edge());
     if (role === 'http') {
       const http = createHttpListener();
-      http.on('request', createRequestHandler(edge, 'http'));
-      http.on('upgrade', createUpgradeHandler(edge, 'http'));
+      const onRequest = createRequestHandler(edge, 'http');
+      http.on('request', onRequest);
+      http.on('upgrade', createUpgradeHandler(edge, 'http', onRequest));
       return http;
     }
     if (role === 'https') {
-      const https = createHttpsListener(this.tls.serverOptions(), createRequestHandler(edge, 'https'), createUpgradeHandler(edge, 'https'));
+      const onRequest = createRequestHandler(edge, 'https');
+      const https = createHttpsListener(this.tls.serverOptions(), onRequest, createUpgradeHandler(edge, 'https', onRequest));
       this.tls.attach(https as unknown as TlsServer);
       return https;
     }

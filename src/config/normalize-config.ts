@@ -13,7 +13,7 @@ import type {
   TlsMode,
   UpstreamConfig,
 } from './config-types.js';
-import { parseTarget } from './parse-target.js';
+import { parseTarget, targetProblem } from './parse-target.js';
 import type { RawHost, RawRateLimit, RawRoute, RawUpstream, RoutesFile } from './schema.js';
 import { parseDuration, parseRate, parseSize } from './units.js';
 
@@ -144,7 +144,9 @@ function normalizeHost(name: string, aliases: string[], host: RawHost, path: str
     headers,
     rateLimit: host.rateLimit ? rateLimit(host.rateLimit, [...path, 'rateLimit'], ctx.issue) : undefined,
     maxBodySize,
-    basicAuth: host.basicAuth ? { realm: host.basicAuth.realm ?? 'Restricted', users: { ...host.basicAuth.users } } : undefined,
+    basicAuth: host.basicAuth
+      ? { realm: host.basicAuth.realm ?? 'Restricted', users: { ...host.basicAuth.users }, forwardAuthorization: host.basicAuth.forwardAuthorization ?? true }
+      : undefined,
     noindex: host.noindex ?? false,
     routes,
   };
@@ -184,7 +186,9 @@ function resolveUpstreamRef(ref: string | string[], path: string[], ctx: HostCon
   if (typeof ref === 'string' && ctx.upstreams.has(ref)) return ref;
   const list = typeof ref === 'string' ? [ref] : ref;
   if (typeof ref === 'string' && parseTarget(ref) === undefined) {
-    ctx.issue(path, `undefined upstream "${ref}" (not under "upstreams:" and not host:port or a URL)`);
+    // "127.0.0.1:99999" is a target written wrong, not a name: say what is wrong with it.
+    const problem = targetProblem(ref);
+    ctx.issue(path, problem ? `invalid target "${ref}": ${problem}` : `undefined upstream "${ref}" (not under "upstreams:" and not host:port or a URL)`);
     return ref;
   }
   const name = `inline:${list.join(',')}`;
@@ -208,9 +212,13 @@ function normalizeUpstream(
     const text = typeof t === 'string' ? t : t.url;
     const at = typeof t === 'string' ? targetPath(i) : [...targetPath(i), 'url'];
     const url = parseTarget(text);
-    if (url === undefined) issue(at, `invalid target "${text}" (expected host:port, http://host:port or https://host:port)`);
-    // One state per target (health, drain, admin address): a repeat would be two weights for one.
-    else if (seenTargets.has(url)) issue(at, `duplicate target "${text}" in this upstream; give it a weight instead`);
+    if (url === undefined) {
+      const problem = targetProblem(text);
+      issue(at, `invalid target "${text}"${problem ? `: ${problem}` : ' (expected host:port, http://host:port or https://host:port)'}`);
+    } else if (seenTargets.has(url)) {
+      // One state per target (health, drain, admin address): a repeat would be two weights for one.
+      issue(at, `duplicate target "${text}" in this upstream; give it a weight instead`);
+    }
     if (url !== undefined) seenTargets.add(url);
     return { url: url ?? 'http://invalid.invalid', weight: typeof t === 'string' ? 1 : (t.weight ?? 1) };
   });

@@ -90,6 +90,8 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
   };
   const authStep = cfg.basicAuth ? hd.deps.createBasicAuthStep(cfg.basicAuth) : undefined;
   const bodyStep = cfg.maxBodySize !== undefined ? createBodyLimitStep(cfg.maxBodySize) : undefined;
+  // The Basic credentials are Portico's to check; `forwardAuthorization: false` keeps them from the upstream.
+  const dropRequestHeaders = Object.freeze(cfg.basicAuth?.forwardAuthorization === false ? ['authorization'] : []);
   for (const rc of cfg.routes) {
     const steps = [...hostSteps];
     if (rc.rateLimit) steps.push(hd.deps.createRateLimitStep(`route:${cfg.name}:${rc.path}`, rc.rateLimit));
@@ -103,6 +105,7 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
         action: compileAction(rc, hd),
         rewriteUrl: compileRewrite(rc),
         maxBodySize: cfg.maxBodySize,
+        dropRequestHeaders,
         httpHeaders,
         httpsHeaders,
       }),
@@ -125,13 +128,13 @@ function compileAction(rc: RouteConfig, hd: HostDeps): Action {
   }
 }
 
-function compileRewrite(rc: RouteConfig): ((url: string) => string) | undefined {
+function compileRewrite(rc: RouteConfig): ((url: string, matchPath: string) => string) | undefined {
   const segments = rc.path === '/' ? 0 : rc.path.split('/').length - 1;
   if (rc.rewrite !== undefined) {
     const replacement = rc.rewrite.replace(/\/+$/, '');
-    return (url) => replacePrefix(url, segments, replacement);
+    return (url, matchPath) => replacePrefix(url, segments, replacement, matchPath);
   }
-  if (rc.stripPrefix && segments > 0) return (url) => replacePrefix(url, segments, '');
+  if (rc.stripPrefix && segments > 0) return (url, matchPath) => replacePrefix(url, segments, '', matchPath);
   return undefined;
 }
 

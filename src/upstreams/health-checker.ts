@@ -28,7 +28,7 @@ export function startHealthChecker(target: TargetState, hc: HealthCheckConfig): 
       if (stopped) return;
       // The start time, so a deploy script can wait for a check begun after its restart.
       target.lastCheck = { at: startedAt, ok };
-      if (ok) target.recordSuccess();
+      if (ok) target.recordProbePass();
       else target.recordFailure(reason);
     };
     const req = send(url, { method: 'GET', agent: false, headers: { 'user-agent': 'portico-health-check', connection: 'close' } }, (res) => {
