@@ -5,7 +5,7 @@ import { eventually } from '../helpers/eventually.js';
 import { request, type Reply } from '../helpers/http-request.js';
 import { startUpstream, type Upstream } from '../helpers/start-upstream.js';
 import { openSse, openWs, roundTrip, type SseClient } from '../helpers/streams.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess, type PorticoProcess } from './helpers/portico-process.js';
+import { E2E_PREAMBLE, startOwnedPortico, type PorticoProcess } from './helpers/portico-process.js';
 import { startTraffic } from './helpers/traffic.js';
 
 const HOST = 'app.test';
@@ -64,13 +64,8 @@ hosts:
 `;
 }
 
-async function start(t: Test, text: string): Promise<PorticoProcess> {
-  const portico = await startPorticoProcess({ config: text });
-  t.teardown(async () => {
-    await portico.stop();
-    await removeDir(portico.dir);
-  });
-  return portico;
+function start(t: Test, text: string): Promise<PorticoProcess> {
+  return startOwnedPortico(t, { config: text });
 }
 
 function admin(portico: PorticoProcess, path: string, method = 'GET'): Promise<Reply> {

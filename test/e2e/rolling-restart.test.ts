@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { eventually } from '../helpers/eventually.js';
 import { request } from '../helpers/http-request.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from './helpers/portico-process.js';
+import { E2E_PREAMBLE, startOwnedPortico } from './helpers/portico-process.js';
 import { startTraffic } from './helpers/traffic.js';
 
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../examples/rolling-restart.sh');
@@ -68,7 +68,7 @@ t.test('examples/rolling-restart.sh restarts each instance in turn with no faile
   const controlPort = await listen(control, 0);
   t.teardown(() => control.close());
 
-  const portico = await startPorticoProcess({
+  const portico = await startOwnedPortico(t, {
     config: `${E2E_PREAMBLE}upstreams:
   app:
     targets: ["127.0.0.1:${apps.A.port}", "127.0.0.1:${apps.B.port}"]
@@ -78,10 +78,6 @@ hosts:
     tls: off
     routes: [{ upstream: app }]
 `,
-  });
-  t.teardown(async () => {
-    await portico.stop();
-    await removeDir(portico.dir);
   });
 
   // POSTs: a request that fails to connect is not retried elsewhere, so enabling an instance
