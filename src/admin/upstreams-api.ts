@@ -80,8 +80,11 @@ export async function handleUpstreamsRequest(
   const draining = action === 'drain';
   if (target.draining !== draining) {
     backend.setDraining(target, draining);
-    log.info({ event: 'drain', upstream, target: target.address, state: target.state, inFlight: target.inFlight }, `${target.address} ${draining ? 'draining' : 'enabled'}`);
+    log.info({ event: 'drain', upstream, target: target.address, state: draining ? 'draining' : target.state, inFlight: target.inFlight }, `${target.address} ${draining ? 'draining' : 'enabled'}`);
   }
+  // Without ?wait a drain answers "draining" even when nothing is in flight (SPEC §4): only a
+  // wait reports "drained", so a script reads the same answer whatever the timing.
+  if (draining && wait === null) return { status: 200, body: { upstream, target: target.address, state: 'draining', inFlight: target.inFlight } };
   if (waitMs > 0 && target.inFlight > 0) await untilIdle(target, waitMs, req);
   return { status: 200, body: { upstream, target: target.address, state: target.state, inFlight: target.inFlight } };
 }

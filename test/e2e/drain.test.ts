@@ -182,7 +182,7 @@ t.test('drain under keep-alive load: nothing fails, streams on the drained targe
   t.same(failures, [], 'no request failed');
 });
 
-t.test('drain API errors: unknown upstream or target 404, wrong method 405, bad wait 400', async (t) => {
+t.test('drain API: unknown upstream or target 404, wrong method 405, bad wait 400; an idle target', async (t) => {
   const a = await startApp(t, 'A');
   const portico = await start(t, config(`["${a.up.target}"]`));
   t.equal((await admin(portico, `/upstreams/nope/targets/${a.up.target}/drain`, 'POST')).status, 404);
@@ -191,6 +191,15 @@ t.test('drain API errors: unknown upstream or target 404, wrong method 405, bad 
   t.equal((await admin(portico, `/upstreams/app/targets/${a.up.target}/drain?wait=soon`, 'POST')).status, 400);
   t.equal((await json(admin(portico, `/upstreams/app/targets/${encodeURIComponent(a.up.url)}`))).target, a.up.target, 'the full URL names the target too');
   t.equal((await request(portico.http, '/', { headers: { host: HOST } })).body, 'A', 'nothing was drained by the failed calls');
+
+  // An idle target: drain answers "draining" (as always without ?wait), its state is "drained".
+  const target = `/upstreams/app/targets/${a.up.target}`;
+  t.same(await json(admin(portico, `${target}/drain`, 'POST')), { upstream: 'app', target: a.up.target, state: 'draining', inFlight: 0 });
+  t.equal((await json(admin(portico, target))).state, 'drained');
+  t.equal((await json(admin(portico, `${target}/drain?wait=1s`, 'POST'))).state, 'drained', '?wait on an idle target answers at once');
+  t.equal((await request(portico.http, '/', { headers: { host: HOST } })).status, 502, 'the only target drained: 502 at once');
+  t.equal((await json(admin(portico, `${target}/enable`, 'POST'))).state, 'active');
+  t.equal((await request(portico.http, '/', { headers: { host: HOST } })).body, 'A');
 });
 
 t.test('weights through the gateway: 1:3 split, standby gets nothing, a blue/green switch is one edit', async (t) => {
