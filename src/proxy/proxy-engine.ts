@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import { applyHeaderPlan, type HeaderPlan } from '../pipeline/header-plan.js';
 import { BAD_GATEWAY } from '../pipeline/local-replies.js';
 import { renderReplyOnSocket } from '../pipeline/render-reply.js';
+import type { ErrorPageTable } from '../pipeline/error-pages.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import type { UpstreamPool } from '../upstreams/upstream-pool.js';
 import type { TargetState } from '../upstreams/target-state.js';
@@ -137,12 +138,12 @@ export class ProxyEngine {
    * Proxies a WebSocket (or other) upgrade; the socket is closed on failure. `onEnd` runs once,
    * when the tunnel closes, so the access line has its whole duration and bytes each way.
    */
-  ws(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext, pool: UpstreamPool, plan: HeaderPlan, onEnd: (status: number) => void): void {
+  ws(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext, pool: UpstreamPool, plan: HeaderPlan, pages: ErrorPageTable | undefined, onEnd: (status: number) => void): void {
     const target = pool.pick(ctx.clientIp);
     if (!target) {
       const err = new PorticoError('PORTICO_NO_HEALTHY_TARGET', `no available target in upstream ${pool.name}`);
       this.log.warn({ event: 'upstream_error', requestId: ctx.requestId, upstream: pool.name, code: err.code, status: 502 }, err.message);
-      renderReplyOnSocket(socket, BAD_GATEWAY, plan, ctx.requestId);
+      renderReplyOnSocket(socket, BAD_GATEWAY, plan, ctx.requestId, pages);
       onEnd(502);
       return;
     }
@@ -162,7 +163,7 @@ export class ProxyEngine {
     this.proxy.ws(req, socket as Socket, head, { target: target.proxyTarget, toProxy: true, prependPath: false }, (err: Error) => {
       if (isConnectFailure(err)) target.recordFailure((err as NodeJS.ErrnoException).code ?? 'error');
       this.log.error({ event: 'upstream_error', requestId: ctx.requestId, target: target.url, code: (err as NodeJS.ErrnoException).code, status: 502 }, 'websocket proxy error');
-      renderReplyOnSocket(socket, BAD_GATEWAY, plan, ctx.requestId);
+      renderReplyOnSocket(socket, BAD_GATEWAY, plan, ctx.requestId, pages);
       release(502);
     });
   }

@@ -47,7 +47,7 @@ export function createProxyAction(engine: ProxyEngine, pool: UpstreamPool, clien
     upgrade(ctx, req, socket, head, route, onEnd) {
       rewrite(ctx, req, route);
       prepareUpstreamUpgrade(req, ctx, clientIp.isTrusted(ctx.peerIp));
-      engine.ws(req, socket, head, ctx, pool, ctx.proto === 'https' ? route.httpsHeaders : route.httpHeaders, onEnd);
+      engine.ws(req, socket, head, ctx, pool, ctx.proto === 'https' ? route.httpsHeaders : route.httpHeaders, errorPages, onEnd);
     },
   };
 }
