@@ -27,6 +27,8 @@ export interface TargetView {
   readonly inFlight: number;
   /** Start (epoch ms) and outcome of the last active health check; null without healthCheck. */
   readonly lastCheck: { readonly at: number; readonly ok: boolean } | null;
+  /** The target's keep-alive pool: active, idle and queued connections. */
+  readonly connections: ReturnType<TargetState['poolState']>;
 }
 
 /** How often `?wait=` looks at the in-flight count (the proxy counts without notifying). */
@@ -113,7 +115,7 @@ export function upstreamsView(targets: readonly TargetState[]): Record<string, {
 }
 
 function targetView(t: TargetState): TargetView {
-  return { target: t.address, url: t.url, weight: t.weight, state: t.state, healthy: t.healthy, inFlight: t.inFlight, lastCheck: t.lastCheck ?? null };
+  return { target: t.address, url: t.url, weight: t.weight, state: t.state, healthy: t.healthy, inFlight: t.inFlight, lastCheck: t.lastCheck ?? null, connections: t.poolState() };
 }
 
 function decode(segment: string): string {
