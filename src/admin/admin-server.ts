@@ -4,6 +4,7 @@ import { redactConfig } from '../config/redact-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { ReloadResult } from '../reload/reloader.js';
 import type { TargetState } from '../upstreams/target-state.js';
+import { adminRefusal } from './admin-guard.js';
 import type { Metrics } from './metrics.js';
 
 /** What the admin API reads from and triggers in the gateway. */
@@ -15,9 +16,6 @@ export interface AdminBackend {
   /** Refreshes gauges that are read from other components (certificate expiry). */
   beforeMetrics?(): void;
 }
-
-/** Host headers a loopback admin API answers to; others are refused to defeat DNS rebinding. */
-const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
 
 /**
  * The admin listener: /healthz, /metrics, /reload, /config, /upstreams. It binds only to the
@@ -33,7 +31,8 @@ export function createAdminServer(backend: AdminBackend, log: Logger): Server {
 }
 
 async function handle(backend: AdminBackend, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (!LOOPBACK_HOST.test(req.headers.host ?? '')) return send(res, 403, 'forbidden\n');
+  const refusal = adminRefusal(req);
+  if (refusal !== undefined) return send(res, 403, `forbidden: ${refusal}\n`);
   const path = (req.url ?? '/').split('?')[0];
   const method = req.method ?? 'GET';
   switch (`${method} ${path}`) {
