@@ -2,6 +2,7 @@ import type { Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { createAdminServer } from './admin/admin-server.js';
 import { Metrics } from './admin/metrics.js';
+import { ReloadHistory } from './admin/reload-history.js';
 import type { Config, ListenAddress } from './config/config-types.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import { createAccessLogWriter } from './observability/access-log.js';
@@ -38,6 +39,7 @@ export class Gateway {
   table: RouteTable;
   readonly log: Logger;
   readonly metrics = new Metrics();
+  private readonly reloads = new ReloadHistory();
   private readonly targets: TargetRegistry;
   private readonly engine: ProxyEngine;
   private readonly security: SecurityServices;
@@ -67,6 +69,7 @@ export class Gateway {
     this.table = this.compile(config);
     this.reloader = new Reloader(() => loadConfig(file), (next) => this.apply(next), log.child({ module: 'reload' }), (r) => {
       if (!r.ok || !r.unchanged) this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
+      this.reloads.record(r);
     });
     this.reloader.markActive(loaded.source);
   }
@@ -202,6 +205,8 @@ export class Gateway {
         targets: () => this.targets.all(),
         reload: () => this.reload('admin', true),
         beforeMetrics: () => this.tls.updateMetrics(this.metrics),
+        certificates: () => this.tls.manager.status(),
+        reloads: () => this.reloads.list(),
       },
       this.log.child({ module: 'admin' }),
     );

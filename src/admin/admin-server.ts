@@ -5,7 +5,10 @@ import type { Logger } from '../observability/logger.js';
 import type { ReloadResult } from '../reload/reloader.js';
 import type { TargetState } from '../upstreams/target-state.js';
 import { adminRefusal } from './admin-guard.js';
+import { createDashboardHandler } from './dashboard/dashboard-handler.js';
 import type { Metrics } from './metrics.js';
+import type { ReloadEntry } from './reload-history.js';
+import type { CertificateStatus } from '../tls/certificate-manager-types.js';
 
 /** What the admin API reads from and triggers in the gateway. */
 export interface AdminBackend {
@@ -15,26 +18,39 @@ export interface AdminBackend {
   reload(): Promise<ReloadResult>;
   /** Refreshes gauges that are read from other components (certificate expiry). */
   beforeMetrics?(): void;
+  /** The TLS hosts' certificates, for the dashboard. */
+  certificates?(): readonly CertificateStatus[];
+  /** The last reloads, newest first, for the dashboard. */
+  reloads?(): readonly ReloadEntry[];
 }
 
 /**
- * The admin listener: /healthz, /metrics, /reload, /config, /upstreams. It binds only to the
- * loopback address validated in the config and carries none of the public security headers.
+ * The admin listener: /healthz, /metrics, /reload, /config, /upstreams, and the dashboard
+ * (GET /, /dashboard.json). It binds only to the loopback address validated in the config and
+ * carries none of the public security headers.
  */
 export function createAdminServer(backend: AdminBackend, log: Logger): Server {
+  const dashboard = createDashboardHandler({
+    metrics: backend.metrics,
+    config: () => backend.config(),
+    upstreams: () => upstreamsView(backend.targets()),
+    certificates: () => backend.certificates?.() ?? [],
+    reloads: () => backend.reloads?.() ?? [],
+  });
   return createServer((req, res) => {
-    handle(backend, req, res).catch((err: unknown) => {
+    handle(backend, dashboard, req, res).catch((err: unknown) => {
       log.error({ event: 'admin_error', err }, 'admin request failed');
       if (!res.headersSent) send(res, 500, 'internal error\n');
     });
   });
 }
 
-async function handle(backend: AdminBackend, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(backend: AdminBackend, dashboard: ReturnType<typeof createDashboardHandler>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const refusal = adminRefusal(req);
   if (refusal !== undefined) return send(res, 403, `forbidden: ${refusal}\n`);
-  const path = (req.url ?? '/').split('?')[0];
+  const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
   const method = req.method ?? 'GET';
+  if (method === 'GET' && (await dashboard(path, new URLSearchParams(query), res))) return;
   switch (`${method} ${path}`) {
     case 'GET /healthz':
     case 'HEAD /healthz':
