@@ -91,7 +91,7 @@ interface State {
   readonly upstreams: Page<UpstreamRow>;
   readonly certificates: Page<CertRow>;
   readonly rateLimited: readonly { readonly scope: string; readonly count: number }[];
-  readonly reloads: readonly { readonly at: number; readonly result: string; readonly version: number | null; readonly errors: readonly string[] }[];
+  readonly reloads: readonly { readonly at: number; readonly result: string; readonly version: number | null; readonly errors: readonly string[]; readonly count: number }[];
 }
 
 const POLL_MS = 2000;
@@ -190,7 +190,7 @@ function renderPager(list: 'hosts' | 'upstreams' | 'certificates', page: Page<un
 }
 
 function renderSummary(s: State): void {
-  const tile = (value: string, label: string, cls = '') => el('div', `tile ${cls}`, el('b', '', value), el('span', '', label));
+  const tile = (value: string, label: string, cls = '') => el('div', 'tile', el('b', cls, value), el('span', '', label));
   const down = s.summary.targets.total - s.summary.targets.healthy;
   document.getElementById('summary')!.replaceChildren(
     tile(num(s.summary.hosts), `hosts, ${num(s.summary.routes)} routes`),
@@ -294,7 +294,9 @@ function renderCertificates(s: State): void {
 }
 
 function renderRefusals(s: State): void {
+  const limited = s.rateLimited.length === 0 ? [{ key: 'rl', sig: '0', build: () => el('tr', '', td('Rate limits'), td('0', 'num zero')) }] : [];
   const rows = [
+    ...limited,
     { key: 'auth', sig: String(s.summary.authRefused), build: () => el('tr', '', td('Basic Auth: wrong credentials'), td(num(s.summary.authRefused), 'num')) },
     ...s.rateLimited.map((r) => ({ key: `rl:${r.scope}`, sig: String(r.count), build: () => el('tr', '', td(`rate limit ${r.scope}`), td(num(r.count), 'num')) })),
   ];
@@ -306,9 +308,9 @@ function renderReloads(s: State): void {
     'reloads',
     s.reloads.map((r) => ({
       key: `${r.at}:${r.result}:${r.version}`,
-      sig: r.errors.join('\n'),
+      sig: `${r.count}:${r.errors.join('\n')}`,
       build: () =>
-        el('tr', '', td(time(r.at)), td(r.result, r.result === 'ok' ? 'up' : 'down'), td(r.version === null ? '—' : String(r.version)), td(r.errors.length > 0 ? el('pre', 'errors', r.errors.join('\n')) : '')),
+        el('tr', '', td(time(r.at)), td(r.count > 1 ? `${r.result} ×${r.count}` : r.result, r.result === 'ok' ? 'up' : 'down'), td(r.version === null ? '—' : String(r.version)), td(r.errors.length > 0 ? el('pre', 'errors', r.errors.join('\n')) : '')),
     })),
     'No reload since start.',
   );

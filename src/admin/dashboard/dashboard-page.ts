@@ -19,7 +19,7 @@ const HTML = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Portico</title>
+<title>Portico dashboard</title>
 <link rel="icon" href="/dashboard/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/dashboard/dashboard.css">
 <script type="module" src="/dashboard/dashboard.js"></script>
@@ -29,7 +29,7 @@ const HTML = `<!doctype html>
   <h1>Portico</h1>
   <span id="live" class="live">connecting…</span>
   <label class="filter">Filter <input id="q" type="search" placeholder="host, upstream or target" autocomplete="off"></label>
-  <label>Sort hosts <select id="sort"><option value="name">by name</option><option value="traffic">by traffic</option></select></label>
+  <label>Sort hosts <select id="sort"><option value="name">as configured</option><option value="traffic">by traffic</option></select></label>
 </header>
 <main>
   <section id="summary" class="tiles" aria-label="Summary"></section>
