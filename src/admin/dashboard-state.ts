@@ -1,14 +1,8 @@
 import type { Config, HostConfig, RouteAction } from '../config/config-types.js';
 import type { CertificateStatus } from '../tls/certificate-manager-types.js';
+import type { DashboardState, DashboardTarget, HostRow, Page } from './dashboard/dashboard-types.js';
 import type { ReloadEntry } from './reload-history.js';
 import type { TrafficHistory } from './traffic-history.js';
-
-/** One target as GET /upstreams shows it; the dashboard passes it on unchanged. */
-export interface DashboardTarget {
-  readonly url: string;
-  readonly healthy: boolean;
-  readonly inFlight: number;
-}
 
 /** Where the dashboard's data comes from: the same sources as /config, /upstreams and /metrics. */
 export interface DashboardSources {
@@ -22,14 +16,6 @@ export interface DashboardSources {
   readonly traffic: TrafficHistory;
 }
 
-/** A page of a list the dashboard shows: at 1,000 hosts only the page in view is sent. */
-export interface Page<T> {
-  readonly total: number;
-  readonly page: number;
-  readonly pageSize: number;
-  readonly items: readonly T[];
-}
-
 const DEFAULT_PAGE_SIZE = 25;
 const MAX_PAGE_SIZE = 200;
 
@@ -39,7 +25,7 @@ const MAX_PAGE_SIZE = 200;
  * pick a page of each; `sort=traffic` orders hosts by requests per second. Only fields that
  * are safe to show are picked from the config: no password hash, no respond body, no header.
  */
-export async function buildDashboardState(sources: DashboardSources, query: URLSearchParams): Promise<unknown> {
+export async function buildDashboardState(sources: DashboardSources, query: URLSearchParams): Promise<DashboardState> {
   const config = sources.config();
   const q = (query.get('q') ?? '').trim().toLowerCase();
   const size = clamp(Number(query.get('size') ?? DEFAULT_PAGE_SIZE), 1, MAX_PAGE_SIZE);
@@ -85,7 +71,7 @@ export async function buildDashboardState(sources: DashboardSources, query: URLS
   };
 }
 
-function hostView(h: HostConfig): { name: string; aliases: readonly string[]; tls: string; auth: boolean; noindex: boolean; rateLimit: boolean; routes: { path: string; action: string }[] } {
+function hostView(h: HostConfig): Omit<HostRow, 'rps' | 'series' | 'classes' | 'total'> {
   return {
     name: h.name,
     aliases: h.aliases,

@@ -22,7 +22,7 @@ const HTML = `<!doctype html>
 <title>Portico dashboard</title>
 <link rel="icon" href="/dashboard/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/dashboard/dashboard.css">
-<script type="module" src="/dashboard/dashboard.js"></script>
+<script type="module" src="/dashboard/dashboard-client.js"></script>
 </head>
 <body>
 <header>
@@ -118,14 +118,16 @@ button:disabled { opacity: .5; cursor: default; }
 
 const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#17202b"/><path d="M4 13V3h5a3 3 0 0 1 0 6H4" fill="none" stroke="#3fb950" stroke-width="2"/></svg>`;
 
-/** The client script, compiled by tsc next to this module; read once, without its source map link. */
-const SCRIPT = readFileSync(new URL('./dashboard-client.js', import.meta.url), 'utf8').replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n');
+/** The browser modules, compiled by tsc next to this one; read once, without their source map links. */
+const SCRIPTS = ['dashboard-client.js', 'dashboard-render.js', 'dashboard-dom.js'].map(
+  (name) => [`/dashboard/${name}`, { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL(`./${name}`, import.meta.url), 'utf8').replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n') }] as const,
+);
 
 /** The page and its files by request path; GET / is the page. */
 export const DASHBOARD_ASSETS: ReadonlyMap<string, DashboardAsset> = new Map([
   ['/', { type: 'text/html; charset=utf-8', body: HTML }],
   ['/dashboard/dashboard.css', { type: 'text/css; charset=utf-8', body: CSS }],
-  ['/dashboard/dashboard.js', { type: 'text/javascript; charset=utf-8', body: SCRIPT }],
+  ...SCRIPTS,
   ['/dashboard/favicon.svg', { type: 'image/svg+xml', body: FAVICON }],
   ['/favicon.ico', { type: 'image/svg+xml', body: FAVICON }],
 ]);
