@@ -181,7 +181,7 @@ export class Gateway {
       if (server) this.servers.push(server);
       if (old) this.retire(old, role);
     }
-    if (opened.has('http')) this.tls.setHttpPort(this.ports().http);
+    if (opened.has('http')) this.tls.setHttpListener(this.listeners.http?.address() as AddressInfo);
     if (prev) this.log.info({ event: 'listening', ...this.ports(), moved: roles }, `now listening on new ${roles.join(', ')} address`);
   }
 
@@ -189,12 +189,14 @@ export class Gateway {
     const edge = (this.edgeContext ??= this.edge());
     if (role === 'http') {
       const http = createHttpListener();
-      http.on('request', createRequestHandler(edge, 'http'));
-      http.on('upgrade', createUpgradeHandler(edge, 'http'));
+      const onRequest = createRequestHandler(edge, 'http');
+      http.on('request', onRequest);
+      http.on('upgrade', createUpgradeHandler(edge, 'http', onRequest));
       return http;
     }
     if (role === 'https') {
-      const https = createHttpsListener(this.tls.serverOptions(), createRequestHandler(edge, 'https'), createUpgradeHandler(edge, 'https'));
+      const onRequest = createRequestHandler(edge, 'https');
+      const https = createHttpsListener(this.tls.serverOptions(), onRequest, createUpgradeHandler(edge, 'https', onRequest));
       this.tls.attach(https as unknown as TlsServer);
       return https;
     }

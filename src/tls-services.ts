@@ -5,6 +5,7 @@ import type { Logger } from './observability/logger.js';
 import type { RedisConnection } from './store/redis-connection.js';
 import type { CertStore } from './tls/cert-store.js';
 import { createCertificateManager, type CertificateManager } from './tls/certificate-manager.js';
+import type { HttpListenerAddress } from './tls/challenge-precheck.js';
 import { FileCertStore } from './tls/file-cert-store.js';
 import { LayeredCertStore } from './tls/layered-cert-store.js';
 import { createMemoryChallengeStore } from './tls/memory-challenge-store.js';
@@ -19,7 +20,7 @@ export interface TlsServices {
   /** Keeps the server's default context (protocol limits, fallback certificate) current across reloads. */
   attach(server: TlsServer): void;
   detach(server: TlsServer): void;
-  setHttpPort(port: number): void;
+  setHttpListener(address: HttpListenerAddress): void;
   challengeResponse(token: string): Promise<string | undefined>;
   updateMetrics(metrics: Metrics): void;
   close(): Promise<void>;
@@ -45,7 +46,7 @@ export function createTlsServices(config: Config, log: Logger, redis: RedisConne
     serverOptions: () => manager.serverOptions(),
     attach: (server) => manager.attach(server),
     detach: (server) => manager.detach(server),
-    setHttpPort: (port) => manager.setHttpPort(port),
+    setHttpListener: (address) => manager.setHttpListener(address),
     challengeResponse: (token) => manager.challengeResponse(token),
     updateMetrics(metrics) {
       metrics.certExpiry.reset();

@@ -34,7 +34,8 @@ export function createAccessLogWriter(logger: Logger): AccessLogWriter {
         `,"clientIp":${jsonString(ctx.clientIp)},"host":${label(ctx.hostLabel)}` +
         `,"method":${jsonString(ctx.req.method ?? '')},"path":${jsonString(ctx.originalUrl ?? ctx.req.url ?? '')}` +
         `,"status":${status},"bytes":${bytes},"durationMs":${Math.round(durationMs * 1000) / 1000}` +
-        `,"route":${label(ctx.routeLabel)},"upstream":${ctx.targetLabel === undefined ? 'null' : label(ctx.targetLabel)}}\n`,
+        `,"route":${label(ctx.routeLabel)},"upstream":${ctx.targetLabel === undefined ? 'null' : label(ctx.targetLabel)}` +
+        `${ctx.bytesIn === undefined ? '' : `,"bytesIn":${ctx.bytesIn}`}}\n`,
     );
   };
 }
@@ -79,5 +80,6 @@ function fields(ctx: RequestContext, status: number, bytes: number, durationMs: 
     durationMs: Math.round(durationMs * 1000) / 1000,
     route: ctx.routeLabel,
     upstream: ctx.targetLabel ?? null,
+    ...(ctx.bytesIn === undefined ? {} : { bytesIn: ctx.bytesIn }),
   };
 }

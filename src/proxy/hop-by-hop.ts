@@ -12,6 +12,15 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'pr
  */
 const REQUEST_ONLY = 'expect';
 
+/**
+ * Fields a `Connection` list can never remove: the message's framing and its `Host`. A client
+ * naming them (`Connection: content-length`) would otherwise have the body forwarded without
+ * its length — raw bytes on a kept-alive upstream connection, read there as a second request —
+ * or the upstream would see Portico's own address as the host. Framing is re-established by
+ * request-framing.ts after hop-by-hop removal in any case.
+ */
+const NEVER_LISTED: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'host']);
+
 /** True for a lower-case field name that never passes a proxy. */
 export function isHopByHop(lower: string): boolean {
   return HOP_BY_HOP.has(lower);
@@ -29,7 +38,7 @@ export function forwardableRequestHeaders(headers: IncomingHttpHeaders): Incomin
   const listed = listedFields(headers.connection);
   const out: IncomingHttpHeaders = {};
   for (const name in headers) {
-    if (!HOP_BY_HOP.has(name) && name !== REQUEST_ONLY && !listed?.has(name)) out[name] = headers[name];
+    if (!HOP_BY_HOP.has(name) && name !== REQUEST_ONLY && !(listed?.has(name) ?? false)) out[name] = headers[name];
   }
   return out;
 }
@@ -41,7 +50,7 @@ export function forwardableRequestHeaders(headers: IncomingHttpHeaders): Incomin
  */
 export function stripHopByHop(headers: Headers): void {
   const listed = listedFields(headers.connection);
-  if (listed) for (const name of listed) delete headers[name];
+  if (listed) for (const name of listed) if (headers[name] !== undefined) delete headers[name];
   for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
   if (headers[REQUEST_ONLY] !== undefined) delete headers[REQUEST_ONLY];
 }
@@ -53,15 +62,15 @@ function hasHopByHop(headers: Headers): boolean {
 }
 
 /**
- * The fields a `Connection` value names, which are hop-by-hop too (RFC 9110 §7.6.1);
- * undefined for the usual `keep-alive` or `close`, which name none.
+ * The fields a `Connection` value names, which are hop-by-hop too (RFC 9110 §7.6.1), less the
+ * framing fields and Host; undefined when it names none (the usual `keep-alive` or `close`).
  */
 export function listedFields(connection: unknown): Set<string> | undefined {
   if (typeof connection !== 'string' || connection === 'keep-alive' || connection === 'close') return undefined;
-  const names = new Set<string>();
+  let names: Set<string> | undefined;
   for (const token of connection.split(',')) {
     const name = token.trim().toLowerCase();
-    if (name) names.add(name);
+    if (name && !NEVER_LISTED.has(name)) (names ??= new Set()).add(name);
   }
   return names;
 }

@@ -24,9 +24,9 @@ export function toHttp1Request(req: IncomingMessage): void {
 }
 
 /**
- * Whether the response was fully handed to the connection. HTTP/2's compatibility response has
- * `writableEnded` but no `writableFinished`.
+ * Whether the response was fully handed to the connection. For HTTP/2 that is our own `end()`
+ * (`writableEnded`): a stream the client reset reports its writable side finished as well.
  */
 export function responseComplete(res: ServerResponse): boolean {
-  return res.writableFinished ?? (res as { writableEnded?: boolean }).writableEnded ?? false;
+  return res.req?.httpVersionMajor === 2 ? res.writableEnded : res.writableFinished;
 }

@@ -1,4 +1,5 @@
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { PorticoError } from '../errors.js';
@@ -7,8 +8,8 @@ import { applyHeaderPlan, type HeaderPlan } from '../pipeline/header-plan.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import type { UpstreamPool } from '../upstreams/upstream-pool.js';
 import type { TargetState } from '../upstreams/target-state.js';
-import { forwardableRequestHeaders, stripHopByHop } from './hop-by-hop.js';
-import { isHttp2, responseComplete, toHttp1Request } from './http2-request.js';
+import { stripHopByHop } from './hop-by-hop.js';
+import { isHttp2, responseComplete } from './http2-request.js';
 import { loadHttpProxy } from './load-http-proxy.js';
 import { isConnectFailure, proxyErrorStatus } from './proxy-error-status.js';
 import { buildResponseHead } from './response-head.js';
@@ -25,6 +26,8 @@ class Exchange {
   clientGone = false;
   /** A 'drain' listener on `res` resumes the upstream response (added on first backpressure). */
   drainHooked = false;
+  /** Replayed once on a fresh connection after a pooled one turned out closed. */
+  freshRetried = false;
 
   constructor(
     readonly ctx: RequestContext,
@@ -55,6 +58,9 @@ const EXCHANGE = Symbol('portico.exchange');
 type TrackedRequest = IncomingMessage & { [EXCHANGE]?: Exchange };
 type TrackedResponse = IncomingMessage & { [EXCHANGE]?: Exchange };
 
+const TUNNEL = Symbol('portico.tunnel');
+type TrackedUpgrade = IncomingMessage & { [TUNNEL]?: { status: number } };
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const MAX_ATTEMPTS = 3;
 
@@ -78,61 +84,89 @@ export class ProxyEngine {
     this.onUpstreamClose = function (this: TrackedResponse): void {
       const ex = this[EXCHANGE];
       if (!ex || this.complete || ex.clientGone) return;
+      // The client leaving (a closed EventSource tab, an HTTP/2 stream reset) aborts the
+      // upstream response too, sometimes before the client response reports its close:
+      // that is a 499 in the access line, not an upstream failure.
+      if (clientLeft(ex)) {
+        ex.clientGone = true;
+        return;
+      }
+      ex.ctx.failedStatus = 502;
       log.error({ event: 'upstream_error', requestId: ex.ctx.requestId, target: ex.ctx.targetLabel, code: 'ECONNRESET' }, 'upstream closed mid-response');
       ex.res.destroy();
     };
     const HttpProxy = loadHttpProxy();
     this.proxy = HttpProxy.createProxyServer({ xfwd: false, changeOrigin: false, ws: true });
+    // http-proxy's deleteLength pass gives a DELETE or OPTIONS without Content-Length a
+    // `content-length: 0` and drops Transfer-Encoding, so a chunked body would follow a
+    // request that says it has none. Framing is upstream-request.ts's job alone.
+    const passes = this.proxy as unknown as { webPasses: { name: string }[] };
+    passes.webPasses = passes.webPasses.filter((pass) => pass.name !== 'deleteLength');
+    // Its ws checkMethodAndHeader pass destroys every upgrade that is not a WebSocket GET; SPEC
+    // §3 tunnels any other Upgrade the upstream accepts with 101 and returns its other answers.
+    const wsPasses = this.proxy as unknown as { wsPasses: { name: string }[] };
+    wsPasses.wsPasses = wsPasses.wsPasses.filter((pass) => pass.name !== 'checkMethodAndHeader');
+    // An upgrade the upstream answers without 101 is logged with the upstream's status.
+    this.proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage) => {
+      proxyReq.once('response', (upstreamRes: IncomingMessage) => {
+        const tunnel = (req as TrackedUpgrade)[TUNNEL];
+        if (tunnel && !upstreamRes.headers.upgrade) tunnel.status = upstreamRes.statusCode ?? 502;
+      });
+    });
     this.proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => this.onProxyReq(proxyReq, req as TrackedRequest));
     this.proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage) => this.onProxyRes(proxyRes, req as TrackedRequest));
     // Never expected (every call has a callback); present so a stray error cannot crash the process.
     this.proxy.on('error', (err: Error) => this.log.error({ event: 'proxy_error', err }, 'unhandled http-proxy error'));
   }
 
-  /** Proxies an HTTP request to a target of `pool`; the response is written by the proxy or `reply`. */
+  /**
+   * Proxies an HTTP request, its headers already prepared by upstream-request.ts, to a target
+   * of `pool`; the response is written by the proxy or `reply`.
+   */
   web(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, pool: UpstreamPool, plan: HeaderPlan, reply: ErrorReplier, hasBody: boolean): void {
-    if (isHttp2(req)) {
-      toHttp1Request(req); // its headers object has no setter, and is a dictionary already
-      stripHopByHop(req.headers);
-    } else {
-      req.headers = forwardableRequestHeaders(req.headers);
-    }
     const exchange = new Exchange(ctx, res, pool, plan, reply, hasBody, !hasBody && IDEMPOTENT.has(req.method ?? ''));
     (req as TrackedRequest)[EXCHANGE] = exchange;
     ctx.onResponseClose = exchange; // called by the edge's one 'close' listener on `res`
     this.attempt(req as TrackedRequest, exchange);
   }
 
-  /** Proxies a WebSocket (or other) upgrade; the socket is closed on failure. */
+  /**
+   * Proxies a WebSocket (or other) upgrade; the socket is closed on failure. `onEnd` runs once,
+   * when the tunnel closes, so the access line has its whole duration and bytes each way.
+   */
   ws(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext, pool: UpstreamPool, onEnd: (status: number) => void): void {
     const target = pool.pick(ctx.clientIp);
     if (!target) {
-      socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.end(BAD_GATEWAY_RAW);
       onEnd(502);
       return;
     }
     ctx.targetLabel = target.url;
     target.inFlight++;
+    const tunnel = { status: 101 };
+    (req as TrackedUpgrade)[TUNNEL] = tunnel;
     let released = false;
     const release = (status: number) => {
       if (released) return;
       released = true;
       target.inFlight--;
+      ctx.bytesIn = (socket as Socket).bytesRead;
       onEnd(status);
     };
-    socket.once('close', () => release(101));
+    socket.once('close', () => release(tunnel.status));
     this.proxy.ws(req, socket as Socket, head, { target: target.proxyTarget, toProxy: true, prependPath: false }, (err: Error) => {
       if (isConnectFailure(err)) target.recordFailure((err as NodeJS.ErrnoException).code ?? 'error');
       this.log.error({ event: 'upstream_error', requestId: ctx.requestId, target: target.url, code: (err as NodeJS.ErrnoException).code, status: 502 }, 'websocket proxy error');
-      if (socket.writable) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (socket.writable) socket.end(BAD_GATEWAY_RAW);
       else socket.destroy();
       release(502);
     });
   }
 
-  private attempt(req: TrackedRequest, ex: Exchange): void {
-    const target = ex.pool.pick(ex.ctx.clientIp, ex.tried);
+  private attempt(req: TrackedRequest, ex: Exchange, sameTarget?: TargetState): void {
+    const target = sameTarget ?? ex.pool.pick(ex.ctx.clientIp, ex.tried);
     if (!target) {
+      this.log.warn({ event: 'upstream_error', requestId: ex.ctx.requestId, upstream: ex.pool.config.name, code: 'PORTICO_NO_HEALTHY_TARGET', status: 502 }, 'no healthy target');
       ex.reply(ex.res, 502, ex.plan, ex.ctx.requestId); // every target is down: answer at once rather than hang
       return;
     }
@@ -140,7 +174,7 @@ export class ProxyEngine {
     ex.proxyReq = undefined;
     ex.ctx.targetLabel = target.url;
     target.inFlight++;
-    const options = ex.hasBody ? target.webOptions : target.bodilessWebOptions;
+    const options = sameTarget ? freshConnectionOptions(target) : ex.hasBody ? target.webOptions : target.bodilessWebOptions;
     this.proxy.web(req, ex.res, options, (err: Error) => this.onError(req, ex, target, err));
   }
 
@@ -174,7 +208,7 @@ export class ProxyEngine {
     if (!ex) return;
     clearTimeout(ex.timer);
     ex.timer = undefined;
-    ex.target?.recordSuccess();
+    ex.target?.recordResponse();
     // http-proxy pipes proxyRes into res but ignores its abort, and Node reports no error on
     // proxyReq once a response exists: an upstream dying mid-body left the client waiting
     // forever on a truncated response. Cut the client connection so the truncation shows.
@@ -224,9 +258,19 @@ export class ProxyEngine {
       target.inFlight--;
       ex.target = undefined;
     }
-    if (ex.clientGone) return;
-    const connectFailure = isConnectFailure(err) || (ex.proxyReq?.reusedSocket === true && (err as NodeJS.ErrnoException).code === 'ECONNRESET');
-    if (isConnectFailure(err)) target.recordFailure((err as NodeJS.ErrnoException).code ?? err.message);
+    if (ex.clientGone || clientLeft(ex)) return;
+    const code = (err as NodeJS.ErrnoException).code;
+    // A pooled keep-alive connection the upstream closed while it idled (Node closes idle
+    // connections after 5 s, gunicorn after 2 s) fails the next request written on it. That
+    // says nothing about the target: replay the request once on a new connection, even with
+    // one target, as nginx and Go's transport do — when it can be replayed (no body).
+    if (ex.proxyReq?.reusedSocket === true && (code === 'ECONNRESET' || code === 'EPIPE') && ex.retryable && !ex.freshRetried && !ex.res.headersSent) {
+      ex.freshRetried = true;
+      this.attempt(req, ex, target);
+      return;
+    }
+    const connectFailure = isConnectFailure(err);
+    if (connectFailure) target.recordFailure(code ?? err.message);
     const tried = (ex.tried ??= new Set()).add(target);
     if (connectFailure && ex.retryable && !ex.res.headersSent && tried.size < Math.min(MAX_ATTEMPTS, ex.pool.targets.length + 1)) {
       if (ex.pool.pick(ex.ctx.clientIp, tried)) {
@@ -235,12 +279,31 @@ export class ProxyEngine {
       }
     }
     const status = proxyErrorStatus(err);
-    const code = err instanceof PorticoError ? err.code : (err as NodeJS.ErrnoException).code;
-    this.log.error({ event: 'upstream_error', requestId: ex.ctx.requestId, target: target.url, code, status }, err.message);
+    this.log.error({ event: 'upstream_error', requestId: ex.ctx.requestId, target: target.url, code: err instanceof PorticoError ? err.code : code, status }, err.message);
+    ex.ctx.failedStatus = status;
     if (ex.res.headersSent) ex.res.destroy();
     else ex.reply(ex.res, status, ex.plan, ex.ctx.requestId);
   }
 }
+
+/** True when the client has gone: its request was aborted or its response stream destroyed. */
+function clientLeft(ex: Exchange): boolean {
+  const req = ex.ctx.req as IncomingMessage & { aborted?: boolean };
+  return req.aborted === true || ex.res.destroyed || (ex.res as { stream?: { destroyed: boolean } }).stream?.destroyed === true;
+}
+
+// Connections for a replay after a stale pooled socket: never pooled, so never stale.
+const FRESH_HTTP_AGENT = new HttpAgent({ keepAlive: false });
+const FRESH_HTTPS_AGENT = new HttpsAgent({ keepAlive: false });
+
+/** The target's options for a bodiless request on a new, unpooled connection (rare: allocated per replay). */
+function freshConnectionOptions(target: TargetState): Readonly<Record<string, unknown>> {
+  const agent = target.proxyTarget.protocol === 'https:' ? FRESH_HTTPS_AGENT : FRESH_HTTP_AGENT;
+  return { ...target.bodilessWebOptions, agent };
+}
+
+/** Portico's 502 on an upgrade socket, where no ServerResponse exists. */
+const BAD_GATEWAY_RAW = 'HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 12\r\n\r\nBad Gateway\n';
 
 // The response body is forwarded by two shared listeners instead of pipe(): pipe creates
 // eight closures and adds, then removes, a dozen listeners on both streams per response, which

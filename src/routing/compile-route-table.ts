@@ -125,13 +125,13 @@ function compileAction(rc: RouteConfig, hd: HostDeps): Action {
   }
 }
 
-function compileRewrite(rc: RouteConfig): ((url: string) => string) | undefined {
+function compileRewrite(rc: RouteConfig): ((url: string, matchPath: string) => string) | undefined {
   const segments = rc.path === '/' ? 0 : rc.path.split('/').length - 1;
   if (rc.rewrite !== undefined) {
     const replacement = rc.rewrite.replace(/\/+$/, '');
-    return (url) => replacePrefix(url, segments, replacement);
+    return (url, matchPath) => replacePrefix(url, segments, replacement, matchPath);
   }
-  if (rc.stripPrefix && segments > 0) return (url) => replacePrefix(url, segments, '');
+  if (rc.stripPrefix && segments > 0) return (url, matchPath) => replacePrefix(url, segments, '', matchPath);
   return undefined;
 }
 

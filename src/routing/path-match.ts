@@ -45,13 +45,18 @@ export function prefixMatches(prefix: string, path: string): boolean {
 /**
  * Replaces the first `segments` path segments of the raw request target by `replacement`,
  * keeping the query: used by stripPrefix (replacement "") and rewrite. Works on the path as
- * sent (dot segments removed), so the upstream sees the client's encoding.
+ * sent (dot segments removed), so the upstream sees the client's encoding — unless that path
+ * hides a separator or a dot in percent-encoding (`%2f`, `%5c`, `%2e`). Its raw segments then
+ * differ from the ones the route matched (`/health%2fa/..%2f..%2fsecret` matches `/health` but
+ * its raw tail climbs out), and the upstream gets the normalised path the route matched,
+ * `matchPath`, re-encoded instead (SPEC §3 Path matching).
  */
-export function replacePrefix(url: string, segments: number, replacement: string): string {
+export function replacePrefix(url: string, segments: number, replacement: string, matchPath?: string): string {
   const q = url.indexOf('?');
   let path = q >= 0 ? url.slice(0, q) : url;
   const query = q >= 0 ? url.slice(q) : '';
-  if (path.indexOf('/.') >= 0 || path.indexOf('//') >= 0) path = removeDotSegments(path);
+  if (matchPath !== undefined && path.indexOf('%') >= 0 && HIDDEN_SEPARATOR.test(path)) path = encodePath(matchPath);
+  else if (path.indexOf('/.') >= 0 || path.indexOf('//') >= 0) path = removeDotSegments(path);
   let cut = 0;
   for (let n = 0; n < segments; n++) {
     const next = path.indexOf('/', cut + 1);
@@ -60,4 +65,12 @@ export function replacePrefix(url: string, segments: number, replacement: string
   const rest = path.slice(cut);
   const result = replacement + rest;
   return (result === '' ? '/' : result.charCodeAt(0) === 47 ? result : '/' + result) + query;
+}
+
+/** Percent-encoded `/`, `\` or `.`: raw segments no longer say where the path goes. */
+const HIDDEN_SEPARATOR = /%(?:2[fFeE]|5[cC])/;
+
+/** A decoded, normalised path encoded again segment by segment (its `/` are real separators). */
+function encodePath(decoded: string): string {
+  return decoded.split('/').map(encodeURIComponent).join('/');
 }

@@ -21,7 +21,7 @@ export interface CompiledRoute {
   readonly steps: readonly Step[];
   readonly action: Action;
   /** Rewrites the request target for the upstream (stripPrefix/rewrite), or undefined for none. */
-  readonly rewriteUrl: ((url: string) => string) | undefined;
+  readonly rewriteUrl: ((url: string, matchPath: string) => string) | undefined;
   readonly maxBodySize: number | undefined;
   /** Response headers for HTTPS and for plain HTTP (HSTS only goes on the former). */
   readonly httpsHeaders: HeaderPlan;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS, type HeaderPlan } from '../pipeline/header-plan.js';
@@ -8,11 +8,12 @@ import type { RequestContext } from '../pipeline/request-context.js';
 import { runSteps } from '../pipeline/run-steps.js';
 import type { LocalReply, StepResult } from '../pipeline/step.js';
 import { robotsTxtStep } from '../pipeline/steps/robots-txt.js';
-import { responseComplete } from '../proxy/http2-request.js';
+import { isHttp2, responseComplete } from '../proxy/http2-request.js';
 import { normalizeHost } from '../routing/normalize-host.js';
 import { normalizeRequestPath } from '../routing/path-match.js';
 import type { CompiledRoute, RouteTable } from '../routing/route-table.js';
 import { CountingHttp2Response } from './counting-http2-response.js';
+import { framingProblem, toOriginForm } from './request-target.js';
 
 /** What the edge handlers need from the gateway; read once per request. */
 export interface EdgeContext {
@@ -38,6 +39,38 @@ const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 const REQUEST_ID_RE = /^[\x21-\x7e]{1,200}$/;
 const CONTEXT = Symbol('portico.requestContext');
 type TrackedResponse = ServerResponse & { [CONTEXT]?: RequestContext };
+
+/** Where a request goes: a route whose steps and action run next, or Portico's own reply. */
+type Resolution =
+  | { readonly route: CompiledRoute; readonly reply: undefined; readonly plan: HeaderPlan }
+  | { readonly route: undefined; readonly reply: LocalReply; readonly plan: HeaderPlan };
+
+/**
+ * The one decision both requests and upgrades go through, so every guard applies to both:
+ * framing and Host checks, host lookup, the HTTPS redirect, path sanity, route match and the
+ * noindex robots.txt fallback. The ACME challenge stays with requests (it is never an upgrade).
+ */
+function resolveRequest(gw: EdgeContext, table: RouteTable, req: IncomingMessage, ctx: RequestContext): Resolution {
+  if (!isHttp2(req) && framingProblem(req) !== undefined) return local(BAD_REQUEST, DEFAULT_PLAN);
+  const host = table.lookupHost(normalizeHost(req.headers.host ?? (req.headers[':authority'] as string | undefined)));
+  if (!host) return local(UNKNOWN_HOST, DEFAULT_PLAN);
+  ctx.hostLabel = host.name;
+  const plan = ctx.proto === 'https' ? host.httpsHeaders : host.httpHeaders;
+  if (ctx.proto === 'http' && host.tls !== 'off') return local({ status: 308, headers: { location: httpsLocation(gw, req) } }, plan);
+  if (ctx.matchPath === '') return local(BAD_REQUEST, plan);
+  const route = host.matchRoute(ctx.matchPath);
+  if (route) {
+    ctx.routeLabel = route.path;
+    return { route, reply: undefined, plan };
+  }
+  // A noindex host answers /robots.txt even when no route covers that path.
+  const robots = host.config.noindex ? (robotsTxtStep(ctx) as LocalReply | undefined) : undefined;
+  return local(robots ?? NO_ROUTE, plan);
+}
+
+function local(reply: LocalReply, plan: HeaderPlan): Resolution {
+  return { route: undefined, reply, plan };
+}
 
 /**
  * Builds the `request` listener of a public listener (`proto` is the scheme it serves). A throw
@@ -66,47 +99,35 @@ function createServe(gw: EdgeContext, proto: 'http' | 'https') {
   function onResponseClose(this: TrackedResponse): void {
     const ctx = this[CONTEXT]!;
     ctx.onResponseClose?.responseClosed();
-    const status = responseComplete(this) || this.headersSent ? this.statusCode : 499;
+    // A response cut short was the client's doing (499, as nginx logs it) unless the proxy
+    // recorded that the upstream failed it.
+    const status = responseComplete(this) ? this.statusCode : (ctx.failedStatus ?? 499);
     const bytes = this instanceof CountingHttp2Response ? this.bodyBytes : bytesSinceLastResponse(ctx.req.socket);
     gw.finish(ctx, status, bytes);
   }
   return (req: IncomingMessage, res: TrackedResponse): void => {
     const table = gw.table;
+    const originForm = isHttp2(req) || toOriginForm(req);
     const ctx = createContext(table, req, proto);
     // While draining, say so (Connection: close) instead of letting a client reuse a
     // connection that is about to be closed under it.
     if (gw.draining) res.shouldKeepAlive = false;
     res[CONTEXT] = ctx;
     res.on('close', onResponseClose);
-    if (req.headers['content-length'] !== undefined && req.headers['transfer-encoding'] !== undefined) {
-      // Ambiguous framing is the request-smuggling vector: refuse and close (RFC 9112 §6.3).
-      res.shouldKeepAlive = false;
-      return renderReply(res, BAD_REQUEST, DEFAULT_PLAN, ctx.requestId);
-    }
+    if (!originForm) return renderReply(res, BAD_REQUEST, DEFAULT_PLAN, ctx.requestId);
     if (proto === 'http' && req.url?.startsWith(CHALLENGE_PREFIX)) return void answerChallenge(gw, req, res, ctx);
-
-    const host = table.lookupHost(normalizeHost(req.headers.host ?? (req.headers[':authority'] as string | undefined)));
-    if (!host) return renderReply(res, UNKNOWN_HOST, DEFAULT_PLAN, ctx.requestId);
-    ctx.hostLabel = host.name;
-    const plan = proto === 'https' ? host.httpsHeaders : host.httpHeaders;
-    if (proto === 'http' && host.tls !== 'off') {
-      return renderReply(res, { status: 308, headers: { location: httpsLocation(gw, req) } }, plan, ctx.requestId);
-    }
-    if (ctx.matchPath === '') return renderReply(res, BAD_REQUEST, plan, ctx.requestId);
-    const route = host.matchRoute(ctx.matchPath);
+    const { route, reply, plan } = resolveRequest(gw, table, req, ctx);
     if (!route) {
-      // A noindex host answers /robots.txt even when no route covers that path.
-      const robots = host.config.noindex ? robotsTxtStep(ctx) : undefined;
-      return renderReply(res, (robots as LocalReply | undefined) ?? NO_ROUTE, plan, ctx.requestId);
+      // Framing we refuse leaves unread bytes behind: the connection cannot be reused.
+      if (reply === BAD_REQUEST) res.shouldKeepAlive = false;
+      return renderReply(res, reply, plan, ctx.requestId);
     }
-    ctx.routeLabel = route.path;
-
     const decided = runSteps(route.steps, ctx);
     if (decided instanceof Promise) {
       decided.then(
-        (reply) => {
+        (stepReply) => {
           try {
-            proceed(ctx, req, res, route, reply, plan);
+            proceed(ctx, req, res, route, stepReply, plan);
           } catch (err) {
             failSafe(gw, res, err);
           }
@@ -122,12 +143,18 @@ function createServe(gw: EdgeContext, proto: 'http' | 'https') {
   };
 }
 
-/** Builds the `upgrade` listener: same host, route and steps as requests, then the action's upgrade. */
-export function createUpgradeHandler(gw: EdgeContext, proto: 'http' | 'https') {
+/**
+ * Builds the `upgrade` listener: the same decision as requests, then the action's upgrade.
+ * `Upgrade: h2c` is not a tunnel Portico offers: such a request is served as the HTTP/1.1
+ * request it also is, through `onRequest`, and its connection closes after the response.
+ */
+export function createUpgradeHandler(gw: EdgeContext, proto: 'http' | 'https', onRequest: (req: IncomingMessage, res: ServerResponse) => void) {
   const serve = createServeUpgrade(gw, proto);
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     try {
-      serve(req, socket, head);
+      socket.on('error', () => socket.destroy()); // a reset client must not crash the process
+      if (isH2cOnly(req.headers.upgrade)) serveWithoutUpgrade(req, socket as Socket, head, onRequest);
+      else serve(req, socket, head);
     } catch (err) {
       gw.onInternalError(err);
       socket.destroy();
@@ -138,27 +165,23 @@ export function createUpgradeHandler(gw: EdgeContext, proto: 'http' | 'https') {
 function createServeUpgrade(gw: EdgeContext, proto: 'http' | 'https') {
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const table = gw.table;
-    socket.on('error', () => socket.destroy()); // a reset client must not crash the process
+    const originForm = toOriginForm(req);
     const ctx = createContext(table, req, proto);
     let finished = false;
     const end = (status: number) => {
       if (finished) return;
       finished = true;
-      gw.finish(ctx, status, 0);
+      gw.finish(ctx, status, (socket as Socket).bytesWritten ?? 0);
     };
     const refuse = (reply: LocalReply, plan: HeaderPlan) => {
       renderReplyOnSocket(socket, reply, plan, ctx.requestId);
       end(reply.status);
     };
-    const host = table.lookupHost(normalizeHost(req.headers.host));
-    if (!host) return refuse(UNKNOWN_HOST, DEFAULT_PLAN);
-    ctx.hostLabel = host.name;
-    const plan = proto === 'https' ? host.httpsHeaders : host.httpHeaders;
-    if (proto === 'http' && host.tls !== 'off') return refuse({ status: 308, headers: { location: httpsLocation(gw, req) } }, plan);
-    const route = ctx.matchPath === '' ? undefined : host.matchRoute(ctx.matchPath);
-    if (!route) return refuse(ctx.matchPath === '' ? BAD_REQUEST : NO_ROUTE, plan);
-    ctx.routeLabel = route.path;
-    const go = (reply: StepResult) => (reply ? refuse(reply, plan) : route.action.upgrade(ctx, req, socket, head, route, end));
+    // An upgrade request with a body has nowhere to send it before the tunnel exists.
+    if (!originForm || hasBodyHeaders(req)) return refuse(BAD_REQUEST, DEFAULT_PLAN);
+    const { route, reply, plan } = resolveRequest(gw, table, req, ctx);
+    if (!route) return refuse(reply, plan);
+    const go = (stepReply: StepResult) => (stepReply ? refuse(stepReply, plan) : route.action.upgrade(ctx, req, socket, head, route, end));
     const decided = runSteps(route.steps, ctx);
     if (decided instanceof Promise) {
       decided
@@ -173,6 +196,71 @@ function createServeUpgrade(gw: EdgeContext, proto: 'http' | 'https') {
     } else go(decided);
   };
 }
+
+function hasBodyHeaders(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** True when `Upgrade` offers only h2c (RFC 9113 §3.1 removed it; Portico serves HTTP/1.1). */
+function isH2cOnly(upgrade: string | undefined): boolean {
+  return upgrade !== undefined && upgrade.trim().toLowerCase() === 'h2c';
+}
+
+/**
+ * Serves an upgrade request Portico declines as an ordinary HTTP/1.1 request on its socket.
+ * Node has already detached its parser and ended the request stream, so a new request stream
+ * carries the same head, a body of declared length is fed to it from `head` and the socket,
+ * the response is bound to the socket here, and the connection closes after the response (a
+ * chunked body cannot be re-parsed here and is refused).
+ */
+function serveWithoutUpgrade(upgrade: IncomingMessage, socket: Socket, head: Buffer, onRequest: (req: IncomingMessage, res: ServerResponse) => void): void {
+  const req = new IncomingMessage(socket);
+  Object.assign(req, {
+    method: upgrade.method,
+    url: upgrade.url,
+    httpVersion: upgrade.httpVersion,
+    httpVersionMajor: upgrade.httpVersionMajor,
+    httpVersionMinor: upgrade.httpVersionMinor,
+    rawHeaders: upgrade.rawHeaders.filter((_, i, raw) => !DECLINED_UPGRADE_FIELDS.has(raw[i - (i % 2)]!.toLowerCase())),
+  });
+  req.headers = { ...upgrade.headers, connection: 'close' };
+  delete req.headers.upgrade;
+  delete req.headers['http2-settings'];
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket);
+  res.once('finish', () => socket.end());
+  let remaining = req.headers['transfer-encoding'] !== undefined ? -1 : Number(req.headers['content-length'] ?? 0);
+  if (!Number.isSafeInteger(remaining) || remaining < 0) {
+    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+    res.end('Bad Request\n');
+    return;
+  }
+  const feed = (chunk: Buffer) => {
+    const part = chunk.subarray(0, remaining);
+    remaining -= part.length;
+    if (part.length > 0) req.push(part);
+    if (remaining === 0) {
+      socket.off('data', feed);
+      endBody(req);
+    }
+  };
+  if (remaining === 0) endBody(req);
+  else {
+    feed(head);
+    if (remaining > 0) socket.on('data', feed);
+  }
+  onRequest(req, res);
+}
+
+/** Ends a request stream built here; `complete`, or Node takes its end for an abort and cuts the socket. */
+function endBody(req: IncomingMessage): void {
+  req.complete = true;
+  req.push(null);
+}
+
+const DECLINED_UPGRADE_FIELDS: ReadonlySet<string> = new Set(['upgrade', 'http2-settings', 'connection']);
 
 function createContext(table: RouteTable, req: IncomingMessage, proto: 'http' | 'https'): RequestContext {
   const peer = normalizePeer(req.socket.remoteAddress);

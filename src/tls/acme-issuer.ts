@@ -7,6 +7,7 @@ import { PorticoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { CertStore } from './cert-store.js';
 import type { ChallengeStore } from './challenge-store.js';
+import { precheckChallenge, type HttpListenerAddress } from './challenge-precheck.js';
 import type { CertificatePair } from './self-signed.js';
 import { ACCOUNT_KEY } from './store-key.js';
 
@@ -14,14 +15,14 @@ import { ACCOUNT_KEY } from './store-key.js';
 export interface AcmeIssuer {
   /** Orders a certificate for `host` (name + aliases); `allowed` is every name the config may order. */
   issue(host: HostConfig, acmeConfig: AcmeConfig, allowed: ReadonlySet<string>): Promise<CertificatePair>;
-  /** The port acme-client's own HTTP-01 pre-check uses: Portico's HTTP listener port. */
-  setHttpPort(port: number): void;
+  /** Where Portico's own `http` listener is bound: the challenge pre-check goes there over loopback. */
+  setHttpListener(address: HttpListenerAddress): void;
 }
 
 // acme-client keeps its settings on the defaults of its one exported axios instance.
 interface AcmeAxiosDefaults {
-  acmeSettings: { httpChallengePort: number };
   httpsAgent?: https.Agent;
+  timeout?: number;
 }
 type AcmeClient = typeof AcmeClientModule;
 let loading: Promise<AcmeClient> | undefined;
@@ -31,12 +32,19 @@ let loading: Promise<AcmeClient> | undefined;
  * loaded with the first order, so a gateway without ACME hosts never pays for them.
  */
 function loadAcmeClient(): Promise<AcmeClient> {
-  loading ??= import('acme-client');
+  loading ??= import('acme-client').then((acme) => {
+    // axios waits forever by default: a CA that accepts the connection and never answers would
+    // hold the order (and its lock) for good instead of failing into the retry backoff.
+    axiosDefaultsOf(acme).timeout = CA_REQUEST_TIMEOUT_MS;
+    return acme;
+  });
   return loading;
 }
 
 const axiosDefaultsOf = (acme: AcmeClient) => acme.axios.defaults as unknown as AcmeAxiosDefaults;
 const ACCOUNT_LOCK_TTL_MS = 60_000;
+/** One request to the CA; acme-client retries 5xx, 429 and connection errors, not timeouts. */
+const CA_REQUEST_TIMEOUT_MS = 30_000;
 /** The caFile the global https.Agent trusts now; module-level because the axios instance is. */
 let agentFor: string | undefined;
 
@@ -46,8 +54,14 @@ let agentFor: string | undefined;
  * ChallengeStore so any instance sharing it can answer.
  *
  * Module-global state: acme-client sends all HTTP through one axios instance, so `caFile`
- * (an https.Agent trusting it) and the HTTP-01 pre-check port apply to the whole process.
- * Portico runs one ACME configuration per process, so this is set on every order.
+ * (an https.Agent trusting it) and the request timeout apply to the whole process. Portico runs
+ * one ACME configuration per process, and sets the agent again when `caFile` changes.
+ *
+ * acme-client's `auto()` would fetch each challenge itself before asking the CA, resolving the
+ * public name through the system resolver (its verify.js) and retrying for minutes: that never
+ * works behind NAT without hairpin, with split DNS, or before DNS has propagated. It is
+ * skipped; Portico checks its own `http` listener over loopback instead (challenge-precheck.ts),
+ * and the CA's own validation is the real test, its reason logged when it fails.
  */
 export function createAcmeIssuer(opts: { store: CertStore; challenges: ChallengeStore; log: Logger; pollMs?: number }): AcmeIssuer {
   const { store, challenges, log } = opts;
@@ -70,10 +84,10 @@ export function createAcmeIssuer(opts: { store: CertStore; challenges: Challenge
     agentFor = caFile;
   };
 
-  let httpPort: number | undefined;
+  let httpListener: HttpListenerAddress | undefined;
   return {
-    setHttpPort(port) {
-      httpPort = port; // applied to acme-client at each order
+    setHttpListener(address) {
+      httpListener = address;
     },
     async issue(host, acmeConfig, allowed) {
       const names = [host.name, ...host.aliases].map((n) => n.toLowerCase());
@@ -92,19 +106,17 @@ export function createAcmeIssuer(opts: { store: CertStore; challenges: Challenge
         });
         const certKey = await acme.crypto.createPrivateEcdsaKey('P-256');
         const [, csr] = await acme.crypto.createCsr({ commonName: names[0], altNames: names }, certKey);
-        // auto() fetches the challenge itself before telling the CA to validate (acme-client
-        // src/verify.js), on a port kept in its module-global axios defaults (80 unless set).
-        // Set it for every order: another gateway in the same process may have changed it.
-        if (httpPort !== undefined) axiosDefaultsOf(acme).acmeSettings.httpChallengePort = httpPort;
         log.info({ event: 'certificate', result: 'ordering', host: host.name, names, directory: acmeConfig.directoryUrl });
         const certPem = await client.auto({
           csr,
           email: acmeConfig.email,
           termsOfServiceAgreed: true,
           challengePriority: ['http-01'],
-          challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
+          skipChallengeVerification: true,
+          challengeCreateFn: async (authz, challenge, keyAuthorization) => {
             if (challenge.type !== 'http-01') throw new Error(`unsupported challenge ${challenge.type}`);
             await challenges.set(challenge.token, keyAuthorization);
+            if (httpListener) await precheckChallenge(httpListener, authz.identifier.value, challenge.token, keyAuthorization);
           },
           challengeRemoveFn: async (_authz, challenge) => {
             await challenges.remove(challenge.token);

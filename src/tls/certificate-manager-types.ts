@@ -3,6 +3,7 @@ import type { Config } from '../config/config-types.js';
 import type { Logger } from '../observability/logger.js';
 import type { CertStore } from './cert-store.js';
 import type { ChallengeStore } from './challenge-store.js';
+import type { HttpListenerAddress } from './challenge-precheck.js';
 
 /** One TLS host's certificate as `portico certs` and the metrics report it. */
 export interface CertificateStatus {
@@ -20,8 +21,8 @@ export interface CertificateStatus {
 export interface CertificateManager {
   /** (Re)configures the wanted hosts; idempotent; called at start and on every reload. */
   apply(config: Config): Promise<void>;
-  /** The HTTP listener's actual port; ACME orders start only once it is known. */
-  setHttpPort(port: number): void;
+  /** Where the HTTP listener is bound (its actual port); ACME orders start only once it is known. */
+  setHttpListener(address: HttpListenerAddress): void;
   sniCallback(servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void;
   /** The self-signed fallback for clients without SNI or with an unknown name (after apply). */
   defaultContext(): tls.SecureContext;

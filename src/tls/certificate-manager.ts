@@ -42,7 +42,10 @@ export function createCertificateManager(opts: CertificateManagerOptions): Certi
   const issuer = createAcmeIssuer({ store, challenges, log, ...(opts.acmePollMs !== undefined ? { pollMs: opts.acmePollMs } : {}) });
   const scheduler = createRenewalScheduler({
     log, store, issuer, now,
-    backoffBaseMs: opts.backoffBaseMs ?? 1_000,
+    // A failed order is retried after 1 min, 2 min, 4 min, … up to 1 h, as certmagic starts at
+    // 1 min: Let's Encrypt allows 5 failed validations per name per hour, which retries from 1 s
+    // used up within a minute, locking the name out for the hour.
+    backoffBaseMs: opts.backoffBaseMs ?? 60_000,
     pollIntervalMs: opts.pollIntervalMs ?? 30_000,
     lockPollMs: opts.lockPollMs ?? 1_000,
     ...(opts.orderLockTtlMs !== undefined ? { orderLockTtlMs: opts.orderLockTtlMs } : {}),
@@ -164,8 +167,8 @@ export function createCertificateManager(opts: CertificateManagerOptions): Certi
       applying = applying.catch(() => undefined).then(() => applyNow(config));
       return applying;
     },
-    setHttpPort(port) {
-      issuer.setHttpPort(port);
+    setHttpListener(address) {
+      issuer.setHttpListener(address);
       scheduler.enableOrders();
     },
     sniCallback(servername, cb) {

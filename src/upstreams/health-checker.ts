@@ -25,7 +25,7 @@ export function startHealthChecker(target: TargetState, hc: HealthCheckConfig): 
       inProgress = false;
       clearTimeout(timer);
       if (stopped) return;
-      if (ok) target.recordSuccess();
+      if (ok) target.recordProbePass();
       else target.recordFailure(reason);
     };
     const req = send(url, { method: 'GET', agent: false, headers: { 'user-agent': 'portico-health-check', connection: 'close' } }, (res) => {

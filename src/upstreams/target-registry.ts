@@ -9,8 +9,12 @@ interface Entry {
 
 /** How long a retired target may keep serving in-flight requests before its sockets are closed. */
 const DRAIN_LIMIT_MS = 60_000;
-/** Pooled upstream connections idle for two sweeps (30–60 s, as nginx's keepalive_timeout 60 s) are closed. */
-const IDLE_SWEEP_MS = 30_000;
+/**
+ * Pooled upstream connections idle for two sweeps (2–4 s) are closed: sooner than the usual
+ * upstream keep-alive timeouts (Node 5 s, uvicorn 5 s), so Portico rarely writes a request on a
+ * connection the upstream is closing. The replay in proxy-engine.ts covers the rest (gunicorn's 2 s).
+ */
+const IDLE_SWEEP_MS = 2_000;
 
 /**
  * Target states keyed by identity (`upstream|url|health-check`), so an unchanged target keeps

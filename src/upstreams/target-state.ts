@@ -63,7 +63,10 @@ export class TargetState {
     return this.healthy || (!this.thresholds.activeCheck && this.now() >= this.retryAt);
   }
 
-  /** A failed active probe or a connection failure. */
+  /**
+   * A failed active check, or a connection failure of a proxied request (SPEC §3 Balancing:
+   * those count as failed checks too). `unhealthyAfter` in a row take the target out.
+   */
   recordFailure(reason: string): void {
     this.passes = 0;
     this.fails++;
@@ -75,8 +78,11 @@ export class TargetState {
     }
   }
 
-  /** A passed active probe, or a response received from the target. */
-  recordSuccess(): void {
+  /**
+   * A passed active check: `healthyAfter` in a row bring a down target back. Only checks do
+   * this when the upstream has a healthCheck.
+   */
+  recordProbePass(): void {
     this.fails = 0;
     if (this.healthy) return;
     this.passes++;
@@ -85,6 +91,18 @@ export class TargetState {
       this.passes = 0;
       this.onChange(this, true, 'recovered');
     }
+  }
+
+  /**
+   * A response received from the target for a proxied request. With an active check it changes
+   * nothing: health follows the checks only, so a target that serves traffic while its check
+   * fails still goes down (a response reset the failure count here before, and such a target
+   * never left rotation). Without one, it is the passive signal: it ends a run of connection
+   * failures and brings back a target retried after its cooldown, as nginx's max_fails does.
+   */
+  recordResponse(): void {
+    if (this.thresholds.activeCheck) return;
+    this.recordProbePass();
   }
 
   /**

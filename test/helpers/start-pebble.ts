@@ -14,6 +14,11 @@ export interface PebbleProcess {
   /** Pebble's issuing root (from the management port `/roots/0`); issued chains verify against it. */
   readonly rootPem: string;
   readonly pids: readonly number[];
+  /**
+   * Makes pebble-challtestsrv answer A queries for `host` with `addresses` instead of 127.0.0.1
+   * (through its management API), e.g. an address nothing listens on: an order Pebble cannot validate.
+   */
+  setDnsA(host: string, addresses: readonly string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -42,7 +47,8 @@ export async function startPebble(opts: { httpPort: number; dir?: string }): Pro
     if (ownDir) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const dnsPort = await startDns(owned);
+    const { dnsPort, managementPort } = await startDns(owned);
+    const setDnsA = (host: string, addresses: readonly string[]) => post(`http://127.0.0.1:${managementPort}/add-a`, JSON.stringify({ host, addresses }));
     for (let attempt = 0; attempt < MAX_PORT_ATTEMPTS; attempt++) {
       const port = randomInt(20_000, 60_000);
       const mgmt = randomInt(20_000, 60_000);
@@ -62,7 +68,7 @@ export async function startPebble(opts: { httpPort: number; dir?: string }): Pro
       if (await answers(child, () => get(`https://127.0.0.1:${port}/dir`, ca))) {
         owned.push(child);
         const rootPem = await get(`https://127.0.0.1:${mgmt}/roots/0`, ca);
-        return { directoryUrl: `https://127.0.0.1:${port}/dir`, caFile: certFile, rootPem, pids: owned.map((c) => c.pid ?? -1), stop };
+        return { directoryUrl: `https://127.0.0.1:${port}/dir`, caFile: certFile, rootPem, pids: owned.map((c) => c.pid ?? -1), setDnsA, stop };
       }
       await kill(child);
     }
@@ -73,7 +79,7 @@ export async function startPebble(opts: { httpPort: number; dir?: string }): Pro
   }
 }
 
-async function startDns(owned: ChildProcess[]): Promise<number> {
+async function startDns(owned: ChildProcess[]): Promise<{ dnsPort: number; managementPort: number }> {
   for (let attempt = 0; attempt < MAX_PORT_ATTEMPTS; attempt++) {
     const dnsPort = randomInt(20_000, 60_000);
     const mgmt = randomInt(20_000, 60_000);
@@ -82,7 +88,7 @@ async function startDns(owned: ChildProcess[]): Promise<number> {
     // The management API starts after the DNS listeners: once it answers, DNS is up too.
     if (await answers(child, () => get(`http://127.0.0.1:${mgmt}/`, undefined, true))) {
       owned.push(child);
-      return dnsPort;
+      return { dnsPort, managementPort: mgmt };
     }
     await kill(child);
   }
@@ -121,6 +127,17 @@ function get(url: string, ca: string | undefined, anyStatus = false): Promise<st
     });
     request.on('error', reject);
     request.setTimeout(2_000, () => request.destroy(new Error('timeout')));
+  });
+}
+
+function post(url: string, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${url}: ${res.statusCode}`))));
+    });
+    request.on('error', reject);
+    request.end(body);
   });
 }
 

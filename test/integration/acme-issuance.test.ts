@@ -11,14 +11,12 @@ import { createCertificateManager, type CertificateManager } from '../../src/tls
 import { FileCertStore } from '../../src/tls/file-cert-store.js';
 import { createMemoryChallengeStore } from '../../src/tls/memory-challenge-store.js';
 import { startPebble, type PebbleProcess } from '../helpers/start-pebble.js';
-import { acmeClientForTests } from '../helpers/tls-acme-client.js';
 import { tlsConfig, tlsHost } from '../helpers/tls-config.js';
 import { eventually } from '../helpers/eventually.js';
 import { createLogSink } from '../helpers/log-sink.js';
 import { presentedCertificate, startTlsServer } from '../helpers/tls-probe.js';
 
 const DAY = 86_400_000;
-t.teardown(acmeClientForTests());
 
 /** Stands in for Portico's HTTP listener: answers HTTP-01 from whichever manager `pick` returns. */
 async function startChallengeServer(t: Tap, pick: () => CertificateManager | undefined): Promise<number> {
@@ -45,7 +43,7 @@ function acmeFor(pebble: PebbleProcess, renewBeforeMs = 30 * DAY): AcmeConfig {
 function newManager(t: Tap, store: CertStore, httpPort: number, extra: { backoffBaseMs?: number } = {}) {
   const sink = createLogSink();
   const manager = createCertificateManager({ log: sink.logger, store, challenges: createMemoryChallengeStore(), acmePollMs: 50, backoffBaseMs: extra.backoffBaseMs ?? 50 });
-  manager.setHttpPort(httpPort);
+  manager.setHttpListener({ address: '127.0.0.1', port: httpPort });
   t.teardown(() => manager.close());
   return { manager, lines: sink.lines };
 }
@@ -125,11 +123,16 @@ t.test('ACME with Pebble: issue, reuse, renew, survive an outage', async (t) => 
     firstSerial = renewed;
   });
 
-  await t.test('Pebble down: errors logged, retried with backoff, the old certificate keeps serving', async (t) => {
-    await pebble.stop();
+  await t.test('a CA that refuses every request: errors logged, retried with backoff, the old certificate keeps serving', async (t) => {
+    // A directory that answers 404 fails each order at once (acme-client retries connection
+    // errors and 5xx for over a minute per request, which is right against a real CA outage).
+    const brokenCa = http.createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/plain' }).end('no such directory\n'));
+    await new Promise<void>((resolve) => brokenCa.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => new Promise<void>((resolve) => brokenCa.close(() => resolve())));
     const { manager, lines } = newManager(t, store, httpPort, { backoffBaseMs: 50 });
     current = manager;
-    await manager.apply(tlsConfig(certs, hosts, acmeFor(pebble, 100 * 365 * DAY)));
+    const broken = { ...acmeFor(pebble, 100 * 365 * DAY), directoryUrl: `http://127.0.0.1:${(brokenCa.address() as AddressInfo).port}/dir` };
+    await manager.apply(tlsConfig(certs, hosts, broken));
     const server = await startTlsServer(manager);
     t.teardown(() => server.close());
     const errors = await eventually(() => {

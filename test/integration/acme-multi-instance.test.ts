@@ -5,9 +5,7 @@ import { eventually } from '../helpers/eventually.js';
 import { startPebble } from '../helpers/start-pebble.js';
 import { startPortico } from '../helpers/start-portico.js';
 import { startRedis } from '../helpers/start-redis.js';
-import { acmeClientForTests } from '../helpers/tls-acme-client.js';
 
-t.teardown(acmeClientForTests());
 
 /** The serial of the certificate served for `servername`, verified against `ca` (undefined if it does not verify). */
 function verifiedSerial(port: number, servername: string, ca: string): Promise<string | undefined> {

@@ -11,13 +11,11 @@ import { RedisCertStore } from '../../src/tls/redis-cert-store.js';
 import { RedisChallengeStore } from '../../src/tls/redis-challenge-store.js';
 import { startPebble } from '../helpers/start-pebble.js';
 import { startRedis } from '../helpers/start-redis.js';
-import { acmeClientForTests } from '../helpers/tls-acme-client.js';
 import { tlsConfig, tlsHost } from '../helpers/tls-config.js';
 import { eventually } from '../helpers/eventually.js';
 import { createLogSink } from '../helpers/log-sink.js';
 import { presentedCertificate, startTlsServer } from '../helpers/tls-probe.js';
 
-t.teardown(acmeClientForTests());
 
 interface Instance {
   readonly manager: CertificateManager;
@@ -66,7 +64,7 @@ t.test('two instances sharing Redis obtain one certificate; either answers the c
   }
   await Promise.all(instances.map(async ({ manager }) => {
     await manager.apply(tlsConfig(path.join(dir, 'unused'), hosts, acme));
-    manager.setHttpPort(httpPort); // both start ordering at the same moment
+    manager.setHttpListener({ address: '127.0.0.1', port: httpPort }); // both start ordering at the same moment
   }));
 
   const serials = await eventually(() => {

@@ -12,10 +12,8 @@ import { createLogSink } from '../helpers/log-sink.js';
 import { startPebble } from '../helpers/start-pebble.js';
 import { startPortico } from '../helpers/start-portico.js';
 import { startUpstream } from '../helpers/start-upstream.js';
-import { acmeClientForTests } from '../helpers/tls-acme-client.js';
 import { makeTestCertificate } from '../helpers/tls-certs.js';
 
-t.teardown(acmeClientForTests());
 
 /** The certificate a client is shown for `servername` (undefined = no SNI). */
 function presented(port: number, servername: string | undefined, opts: tls.ConnectionOptions = {}): Promise<X509Certificate> {

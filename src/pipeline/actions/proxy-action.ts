@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProxyEngine } from '../../proxy/proxy-engine.js';
-import { setForwardedHeaders } from '../../proxy/forwarded-headers.js';
 import { requestHasBody } from '../../proxy/request-body.js';
+import { prepareUpstreamRequest, prepareUpstreamUpgrade } from '../../proxy/upstream-request.js';
 import type { Action, CompiledRoute } from '../../routing/route-table.js';
 import type { ClientIpResolver } from '../../server/client-ip.js';
 import type { UpstreamPool } from '../../upstreams/upstream-pool.js';
@@ -17,19 +17,19 @@ const ERROR_BODIES: Readonly<Record<number, string>> = {
 
 /** `upstream:` — forwards to a target of the pool through the shared proxy engine. */
 export function createProxyAction(engine: ProxyEngine, pool: UpstreamPool, clientIp: ClientIpResolver): Action {
-  const prepare = (ctx: RequestContext, req: IncomingMessage, route: CompiledRoute) => {
-    setForwardedHeaders(req, ctx, clientIp.isTrusted(ctx.peerIp));
+  const rewrite = (ctx: RequestContext, req: IncomingMessage, route: CompiledRoute) => {
     if (route.rewriteUrl && req.url) {
       ctx.originalUrl = req.url;
-      req.url = route.rewriteUrl(req.url);
+      req.url = route.rewriteUrl(req.url, ctx.matchPath);
     }
   };
   return {
     handle(ctx, req, res, route) {
-      prepare(ctx, req, route);
+      rewrite(ctx, req, route);
       const plan = ctx.proto === 'https' ? route.httpsHeaders : route.httpHeaders;
       // Before the hop-by-hop fields go: Transfer-Encoding is one, and it tells of a body.
       const hasBody = requestHasBody(req);
+      prepareUpstreamRequest(req, ctx, clientIp.isTrusted(ctx.peerIp), hasBody);
       if (hasBody && route.maxBodySize !== undefined && req.headers['content-length'] === undefined) {
         limitStreamedBody(req, route.maxBodySize, () => {
           if (!res.headersSent) {
@@ -42,7 +42,8 @@ export function createProxyAction(engine: ProxyEngine, pool: UpstreamPool, clien
       engine.web(req, res, ctx, pool, plan, replyError, hasBody);
     },
     upgrade(ctx, req, socket, head, route, onEnd) {
-      prepare(ctx, req, route);
+      rewrite(ctx, req, route);
+      prepareUpstreamUpgrade(req, ctx, clientIp.isTrusted(ctx.peerIp));
       engine.ws(req, socket, head, ctx, pool, onEnd);
     },
   };

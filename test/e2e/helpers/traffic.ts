@@ -1,4 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 /** The outcome of one background request. */
 export interface TrafficResult {
@@ -23,6 +24,11 @@ export interface TrafficOptions {
   readonly keepAlive?: boolean;
   /** Statuses that count as success (default: 2xx and 3xx). */
   readonly ok?: (status: number) => boolean;
+  /**
+   * Speak HTTPS with this SNI name (the port is then the https listener). The certificate is not
+   * verified: scenarios swap temporary, self-signed and CA certificates under this traffic.
+   */
+  readonly tls?: { readonly servername: string };
 }
 
 /** Background traffic running while a test changes state; `stop()` returns every result. */
@@ -38,14 +44,16 @@ export interface Traffic {
  * (tests call stop in their body and in t.teardown).
  */
 export function startTraffic(opts: TrafficOptions): Traffic {
-  const agent = new Agent({ keepAlive: opts.keepAlive ?? true, maxSockets: opts.concurrency ?? 2 });
+  const agentOptions = { keepAlive: opts.keepAlive ?? true, maxSockets: opts.concurrency ?? 2 };
+  const agent = opts.tls ? new HttpsAgent({ ...agentOptions, servername: opts.tls.servername, rejectUnauthorized: false }) : new Agent(agentOptions);
+  const send = opts.tls ? httpsRequest : httpRequest;
   const ok = opts.ok ?? ((s: number) => s >= 200 && s < 400);
   const results: TrafficResult[] = [];
   let running = true;
   const one = () =>
     new Promise<TrafficResult>((resolve) => {
       const path = typeof opts.path === 'function' ? opts.path() : (opts.path ?? '/');
-      const req = httpRequest(
+      const req = send(
         { host: '127.0.0.1', port: opts.port, path, method: opts.method ?? 'GET', agent, headers: { host: opts.host ?? 'localhost', ...opts.headers } },
         (res) => {
           let body = '';

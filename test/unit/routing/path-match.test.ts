@@ -86,3 +86,15 @@ t.test('replacePrefix as rewrite: /health/x?q -> /live/x?q', async (t) => {
   t.equal(replacePrefix('/health/x', 1, ''), '/x', 'rewrite to / (trailing slash removed by the compiler)');
   t.equal(replacePrefix('/health', 1, ''), '/', 'an empty result is /');
 });
+
+t.test('replacePrefix: a separator hidden in percent-encoding cannot climb out of the target (SPEC §3)', async (t) => {
+  const url = '/health%2fa%2fb/..%2f..%2fsecret';
+  const matched = normalizeRequestPath(url)!;
+  t.equal(matched, '/health/secret', 'the route matched the decoded path');
+  const out = replacePrefix(url, 1, '/live', matched);
+  t.equal(out, '/live/secret', 'the upstream gets the normalised path the route matched');
+  t.equal(decodeURIComponent(out), '/live/secret', 'and it decodes to a path inside the target');
+  t.equal(replacePrefix('/api%2fusers?x=1', 1, '', normalizeRequestPath('/api%2fusers')!), '/users?x=1', 'stripPrefix: the hidden segment is stripped, the query kept');
+  t.equal(replacePrefix('/api/x/%2e%2e/y', 1, '', normalizeRequestPath('/api/x/%2e%2e/y')!), '/y', 'encoded dot segments');
+  t.equal(replacePrefix('/api/caf%C3%A9?q=%20', 1, '', '/api/café'), '/caf%C3%A9?q=%20', 'ordinary encodings are still passed as sent');
+});

@@ -22,7 +22,7 @@ t.test('an order longer than the lock TTL keeps its lock; the lock is released w
   const started = new Promise<void>((resolve) => (orderStarted = resolve));
   let orders = 0;
   const issuer: AcmeIssuer = {
-    setHttpPort() {},
+    setHttpListener() {},
     async issue(host) {
       orders++;
       orderStarted();

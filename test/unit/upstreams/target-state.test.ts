@@ -29,10 +29,10 @@ t.test('down after exactly unhealthyAfter consecutive failures; onChange once', 
   t.equal(changes.length, 1, 'no event for failures of a target already down');
 });
 
-t.test('a success resets the failure count', async (t) => {
+t.test('a passed check resets the failure count', async (t) => {
   const { state, changes } = target({ unhealthyAfter: 2, healthyAfter: 1, activeCheck: true });
   state.recordFailure('x');
-  state.recordSuccess();
+  state.recordProbePass();
   state.recordFailure('x');
   t.equal(state.healthy, true, 'failures must be consecutive');
   state.recordFailure('x');
@@ -43,20 +43,20 @@ t.test('a success resets the failure count', async (t) => {
 t.test('up after exactly healthyAfter consecutive successes; onChange once', async (t) => {
   const { state, changes } = target({ unhealthyAfter: 1, healthyAfter: 3, activeCheck: true });
   state.recordFailure('down');
-  state.recordSuccess();
-  state.recordSuccess();
+  state.recordProbePass();
+  state.recordProbePass();
   t.equal(state.healthy, false, 'two of three');
   state.recordFailure('flap');
-  state.recordSuccess();
-  state.recordSuccess();
+  state.recordProbePass();
+  state.recordProbePass();
   t.equal(state.healthy, false, 'a failure resets the success count');
-  state.recordSuccess();
+  state.recordProbePass();
   t.equal(state.healthy, true);
   t.same(changes, [
     { healthy: false, reason: 'down' },
     { healthy: true, reason: 'recovered' },
   ]);
-  state.recordSuccess();
+  state.recordProbePass();
   t.equal(changes.length, 2, 'no event for successes of a healthy target');
 });
 
@@ -66,8 +66,37 @@ t.test('with an active check, a down target stays unavailable until a check pass
   state.recordFailure('x');
   now = 3_600_000;
   t.equal(state.available, false, 'no passive retry when active checks decide');
-  state.recordSuccess();
+  state.recordProbePass();
   t.equal(state.available, true);
+});
+
+t.test('with an active check, proxied responses never reset a failing count nor mark a target up', async (t) => {
+  const { state, changes } = target({ unhealthyAfter: 2, healthyAfter: 1, activeCheck: true });
+  state.recordFailure('health check status 503');
+  state.recordResponse();
+  state.recordResponse();
+  state.recordFailure('health check status 503');
+  t.equal(state.healthy, false, 'two failed checks in a row, whatever traffic it served between them');
+  state.recordResponse();
+  t.equal(state.healthy, false, 'a response does not bring it back');
+  state.recordProbePass();
+  t.equal(state.healthy, true, 'a passed check does');
+  t.same(changes.map((c) => c.healthy), [false, true]);
+});
+
+t.test('with an active check, connection failures of proxied requests count as failed checks', async (t) => {
+  const { state } = target({ unhealthyAfter: 2, healthyAfter: 1, activeCheck: true });
+  state.recordFailure('health check status 500');
+  state.recordFailure('ECONNREFUSED');
+  t.equal(state.healthy, false);
+});
+
+t.test('without an active check, a response ends a run of connection failures', async (t) => {
+  const { state } = target({ unhealthyAfter: 2, healthyAfter: 1, activeCheck: false });
+  state.recordFailure('ECONNREFUSED');
+  state.recordResponse();
+  state.recordFailure('ECONNREFUSED');
+  t.equal(state.healthy, true, 'failures must be consecutive');
 });
 
 t.test('passive health: a downed target is retried after the 10 s cooldown (injected clock)', async (t) => {
@@ -88,7 +117,7 @@ t.test('passive health: a downed target is retried after the 10 s cooldown (inje
   t.equal(state.available, false);
   now = 21_000;
   t.equal(state.available, true);
-  state.recordSuccess();
+  state.recordResponse();
   t.equal(state.healthy, true, 'a response brings it back');
   t.same(changes.map((c) => c.healthy), [false, true]);
 });
