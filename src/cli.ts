@@ -14,7 +14,8 @@ Commands:
   hash-password [--cost N]     read a password from stdin and print its bcrypt hash
 
 Options:
-  -c, --config FILE   configuration file (default: $PORTICO_CONFIG, else ./routes.yaml)
+  -c, --config FILE   configuration file (default: $PORTICO_CONFIG if not empty, else
+                      ./routes.yaml)
   -h, --help          show this help
   -v, --version       show the version
 
@@ -60,7 +61,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const [command, ...rest] = positionals;
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
-  const file = values.config ?? process.env.PORTICO_CONFIG ?? './routes.yaml';
+  // An empty PORTICO_CONFIG (`PORTICO_CONFIG= portico start`, a blank line in an env file)
+  // counts as unset, as SPEC §1 says: it never names a file called "".
+  const file = values.config ?? (process.env.PORTICO_CONFIG || './routes.yaml');
   if (values.cost !== undefined && command !== 'hash-password') throw new UsageError('--cost only applies to hash-password');
   if (values.config !== undefined && command === 'hash-password') throw new UsageError('--config does not apply to hash-password');
   switch (command) {

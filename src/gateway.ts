@@ -4,7 +4,7 @@ import { createAdminServer } from './admin/admin-server.js';
 import { Metrics } from './admin/metrics.js';
 import { ReloadHistory } from './admin/reload-history.js';
 import type { Config, ListenAddress } from './config/config-types.js';
-import { loadConfig, type LoadedConfig } from './config/load-config.js';
+import { loadConfig, parseConfig, readConfigSource, type LoadedConfig } from './config/load-config.js';
 import { createAccessLogWriter } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { ProxyEngine } from './proxy/proxy-engine.js';
@@ -67,10 +67,19 @@ export class Gateway {
     this.security = createSecurityServices(this.redis, log, this.metrics);
     this.tls = createTlsServices(config, log, this.redis);
     this.table = this.compile(config);
-    this.reloader = new Reloader(() => loadConfig(file), (next) => this.apply(next), log.child({ module: 'reload' }), (r) => {
-      if (!r.ok || !r.unchanged) this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
-      this.reloads.record(r);
-    });
+    const reloadLog = log.child({ module: 'reload' });
+    this.reloader = new Reloader(
+      () => readConfigSource(file),
+      (source) => ({ config: parseConfig(file, source), source }),
+      (next) => this.apply(next),
+      reloadLog,
+      // Called once per content of the file (repeats of one save are not): one count per change.
+      (r) => {
+        this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
+        this.metrics.lastReloadOk.set(r.ok ? 1 : 0);
+        this.reloads.record(r);
+      },
+    );
     this.reloader.markActive(loaded.source);
   }
 

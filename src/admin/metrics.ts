@@ -21,10 +21,15 @@ export class Metrics {
     collect: (): void => this.rateLimitFallback.set(this.usingLocalFallback() ? 1 : 0),
   });
   readonly certExpiry = new Gauge({ name: 'portico_certificate_expiry_seconds', help: 'Unix time at which the served certificate expires', labelNames: ['host', 'source'] as const, registers: [this.registry] });
-  readonly reloads = new Counter({ name: 'portico_reloads_total', help: 'Configuration reloads by result', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly reloads = new Counter({ name: 'portico_reloads_total', help: 'Configuration reloads by result, one per change of the file', labelNames: ['result'] as const, registers: [this.registry] });
+  /** 0 while the file on disk is rejected (the previous config serves), as Prometheus' own gauge. */
+  readonly lastReloadOk = new Gauge({ name: 'portico_config_last_reload_successful', help: '1 when the last reload (or the start) accepted the file, 0 while it is rejected', registers: [this.registry] });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'portico_process_' });
+    // prom-client's default names already start with `process_` or `nodejs_`: the prefix adds
+    // only our namespace (portico_process_cpu_seconds_total, portico_nodejs_eventloop_lag_seconds).
+    collectDefaultMetrics({ register: this.registry, prefix: 'portico_' });
+    this.lastReloadOk.set(1);
     this.requests.register(this.registry);
     // inc(0), not labels() alone: prom-client exports a child only once it has a value, and
     // alerts on `portico_reloads_total{result="error"}` need the series from the start.

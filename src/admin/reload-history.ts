@@ -6,8 +6,10 @@ export interface ReloadEntry {
   /** Epoch ms. */
   readonly at: number;
   readonly result: 'ok' | 'error';
-  /** The config version now serving (after a successful reload). */
+  /** The config version now serving (after a reload that applied a new config). */
   readonly version: number | null;
+  /** The file was put back to the content already serving (after a rejected edit). */
+  readonly unchanged: boolean;
   /** Each error as `FILE:LINE:COL: message`, or the plain message when it has no position. */
   readonly errors: readonly string[];
   /** How many reloads in a row failed with exactly these errors (an editor's save is often two file events). */
@@ -23,9 +25,13 @@ export class ReloadHistory {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Records a reload; one that found the file unchanged is not news and is skipped. */
+  /**
+   * Records a reload. The reloader reports each content of the file once, so every call is
+   * news, including a file put back to the running content after a rejected edit; only
+   * forced reloads can repeat the same errors, and those are counted on one entry.
+   */
   record(result: ReloadResult): void {
-    if (result.ok && result.unchanged) return;
+    if (result.repeated) return;
     const at = this.now();
     if (!result.ok) {
       const errors = result.issues.length > 0 ? result.issues.map(formatIssue) : [result.message];
@@ -34,9 +40,10 @@ export class ReloadHistory {
         this.entries[0] = { ...last, at, count: last.count + 1 };
         return;
       }
-      this.entries.unshift({ at, result: 'error', version: null, errors, count: 1 });
+      this.entries.unshift({ at, result: 'error', version: null, unchanged: false, errors, count: 1 });
     } else {
-      this.entries.unshift({ at, result: 'ok', version: result.version, errors: [], count: 1 });
+      const unchanged = result.unchanged;
+      this.entries.unshift({ at, result: 'ok', version: unchanged ? null : result.version, unchanged, errors: [], count: 1 });
     }
     this.entries.length = Math.min(this.entries.length, KEEP);
   }

@@ -97,6 +97,8 @@ export interface BasicAuthConfig {
   readonly realm: string;
   /** user name → bcrypt hash. */
   readonly users: Readonly<Record<string, string>>;
+  /** Pass the client's `Authorization` header on to the upstream (absent or true: yes, as nginx does). */
+  readonly forwardAuthorization?: boolean;
 }
 
 export interface HostConfig {

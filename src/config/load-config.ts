@@ -18,14 +18,18 @@ export interface LoadedConfig {
  * once as a ConfigError whose issues carry FILE:LINE:COL positions in the user's file.
  */
 export async function loadConfig(file: string): Promise<LoadedConfig> {
-  let source: string;
+  const source = await readConfigSource(file);
+  return { config: parseConfig(file, source), source };
+}
+
+/** Reads a routes.yaml's text; a missing or unreadable file is a ConfigError at FILE:1:1. */
+export async function readConfigSource(file: string): Promise<string> {
   try {
-    source = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new ConfigError([{ file, line: 1, col: 1, message: `cannot read config file (${reason})`, path: [] }]);
   }
-  return { config: parseConfig(file, source), source };
 }
 
 /** Parses config text already in memory (the `file` name is used for positions and relative paths). */

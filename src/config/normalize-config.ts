@@ -13,7 +13,7 @@ import type {
   TlsMode,
   UpstreamConfig,
 } from './config-types.js';
-import { parseTarget } from './parse-target.js';
+import { parseTarget, targetProblem } from './parse-target.js';
 import type { RawHost, RawRateLimit, RawRoute, RawUpstream, RoutesFile } from './schema.js';
 import { parseDuration, parseRate, parseSize } from './units.js';
 
@@ -144,7 +144,9 @@ function normalizeHost(name: string, aliases: string[], host: RawHost, path: str
     headers,
     rateLimit: host.rateLimit ? rateLimit(host.rateLimit, [...path, 'rateLimit'], ctx.issue) : undefined,
     maxBodySize,
-    basicAuth: host.basicAuth ? { realm: host.basicAuth.realm ?? 'Restricted', users: { ...host.basicAuth.users } } : undefined,
+    basicAuth: host.basicAuth
+      ? { realm: host.basicAuth.realm ?? 'Restricted', users: { ...host.basicAuth.users }, forwardAuthorization: host.basicAuth.forwardAuthorization ?? true }
+      : undefined,
     noindex: host.noindex ?? false,
     routes,
   };
@@ -184,7 +186,9 @@ function resolveUpstreamRef(ref: string | string[], path: string[], ctx: HostCon
   if (typeof ref === 'string' && ctx.upstreams.has(ref)) return ref;
   const list = typeof ref === 'string' ? [ref] : ref;
   if (typeof ref === 'string' && parseTarget(ref) === undefined) {
-    ctx.issue(path, `undefined upstream "${ref}" (not under "upstreams:" and not host:port or a URL)`);
+    // "127.0.0.1:99999" is a target written wrong, not a name: say what is wrong with it.
+    const problem = targetProblem(ref);
+    ctx.issue(path, problem ? `invalid target "${ref}": ${problem}` : `undefined upstream "${ref}" (not under "upstreams:" and not host:port or a URL)`);
     return ref;
   }
   const name = `inline:${list.join(',')}`;
@@ -205,7 +209,10 @@ function normalizeUpstream(
 ): UpstreamConfig {
   const targets = (up.targets ?? []).map((t, i) => {
     const url = parseTarget(t);
-    if (url === undefined) issue(targetPath(i), `invalid target "${t}" (expected host:port, http://host:port or https://host:port)`);
+    if (url === undefined) {
+      const problem = targetProblem(t);
+      issue(targetPath(i), `invalid target "${t}"${problem ? `: ${problem}` : ' (expected host:port, http://host:port or https://host:port)'}`);
+    }
     return { url: url ?? 'http://invalid.invalid' };
   });
   const duration = (v: string | undefined, key: string[], fallback: number) => {

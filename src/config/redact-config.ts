@@ -9,7 +9,7 @@ export function redactConfig(config: Config): unknown {
     hosts: config.hosts.map((h) => ({
       ...h,
       basicAuth: h.basicAuth
-        ? { realm: h.basicAuth.realm, users: Object.fromEntries(Object.keys(h.basicAuth.users).map((u) => [u, '[redacted]'])) }
+        ? { realm: h.basicAuth.realm, forwardAuthorization: h.basicAuth.forwardAuthorization, users: Object.fromEntries(Object.keys(h.basicAuth.users).map((u) => [u, '[redacted]'])) }
         : undefined,
     })),
   };

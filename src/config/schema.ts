@@ -39,10 +39,16 @@ const Targets = Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.Strin
   description: 'an upstream name, "host:port", a URL, or a list of them',
 });
 
+/** A URL path; the description is what `portico check` says when the leading "/" is missing. */
+const UrlPath = () => Type.String({ pattern: '^/', description: 'a path starting with "/"' });
+
+/** Shown by `portico check` for a users entry that is not a bcrypt hash (see validate-schema). */
+export const BCRYPT_HASH = 'a bcrypt hash';
+
 const Timeouts = Obj({ connect: Type.Optional(Duration), response: Type.Optional(Duration) });
 
 const HealthCheck = Obj({
-  path: Type.Optional(Type.String({ pattern: '^/' })),
+  path: Type.Optional(UrlPath()),
   interval: Type.Optional(Duration),
   timeout: Type.Optional(Duration),
   unhealthyAfter: Type.Optional(PositiveInt),
@@ -68,12 +74,12 @@ const Redirect = Obj({
 });
 
 const Route = Obj({
-  path: Type.Optional(Type.String({ pattern: '^/' })),
+  path: Type.Optional(UrlPath()),
   upstream: Type.Optional(Targets),
   respond: Type.Optional(Respond),
   redirect: Type.Optional(Redirect),
   stripPrefix: Type.Optional(Type.Boolean()),
-  rewrite: Type.Optional(Type.String({ pattern: '^/' })),
+  rewrite: Type.Optional(UrlPath()),
   rateLimit: Type.Optional(RateLimit),
 });
 
@@ -96,7 +102,9 @@ const Host = Obj({
   basicAuth: Type.Optional(
     Obj({
       realm: Type.Optional(Type.String()),
-      users: Type.Record(Type.String({ minLength: 1 }), Type.String({ pattern: '^\\$2[abxy]?\\$[0-9]{2}\\$.{53}$', description: 'a bcrypt hash' })),
+      // Whether the client's Authorization header (the Basic credentials) reaches the upstream.
+      forwardAuthorization: Type.Optional(Type.Boolean()),
+      users: Type.Record(Type.String({ minLength: 1 }), Type.String({ pattern: '^\\$2[abxy]?\\$[0-9]{2}\\$.{53}$', description: BCRYPT_HASH })),
     }),
   ),
   noindex: Type.Optional(Type.Boolean()),
@@ -122,7 +130,7 @@ export const RoutesFileSchema = Type.Object(
         ),
       }),
     ),
-    redis: Type.Optional(Obj({ url: Type.String({ pattern: '^rediss?://' }), prefix: Type.Optional(Type.String()) })),
+    redis: Type.Optional(Obj({ url: Type.String({ pattern: '^rediss?://', description: 'a redis:// or rediss:// URL' }), prefix: Type.Optional(Type.String()) })),
     trustedProxies: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     log: Type.Optional(
       Obj({

@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import { RoutesFileSchema, type RoutesFile } from './schema.js';
+import { BCRYPT_HASH, RoutesFileSchema, type RoutesFile } from './schema.js';
 
 /** A schema violation, before it is located in the source. */
 export interface SchemaIssue {
@@ -55,6 +55,10 @@ function describe(e: ErrorObject, doc: unknown): SchemaIssue {
     case 'required':
       return { path, target: 'key', message: `missing required key "${String(params.missingProperty)}"` };
     case 'pattern': {
+      // The value is most likely the password itself: never echo it, and say how to hash it.
+      if (e.parentSchema?.description === BCRYPT_HASH) {
+        return { path, target: 'value', message: 'expected a bcrypt hash, not a plain-text password; make one with: npx portico hash-password' };
+      }
       const what = (e.parentSchema?.description as string | undefined) ?? `a string matching ${String(params.pattern)}`;
       return { path, target: 'value', message: `invalid value ${JSON.stringify(valueAt(doc, e.instancePath))}: expected ${what}` };
     }

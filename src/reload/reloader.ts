@@ -4,26 +4,49 @@ import { ConfigError, formatIssue, type ConfigIssue } from '../errors.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../observability/logger.js';
 
-/** Outcome of one reload. `unchanged` when the file's content was already active. */
+/**
+ * Outcome of one reload. `unchanged` when the file's content was already active; `repeated`
+ * when a file event brought the same content as the previous attempt (nothing logged or
+ * counted: the operator heard about it once).
+ */
 export type ReloadResult =
-  | { readonly ok: true; readonly version: number; readonly unchanged: boolean }
-  | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly message: string };
+  | { readonly ok: true; readonly version: number; readonly unchanged: boolean; readonly repeated?: boolean }
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly message: string; readonly repeated?: boolean };
 
 /** What a reload does once the new config is valid; throws a ConfigError if it cannot apply it. */
 export type ApplyConfig = (loaded: LoadedConfig) => Promise<number>;
+
+/** Reads the config file's text; throws a ConfigError (FILE:1:1) when it cannot. */
+export type ReadConfig = () => Promise<string>;
+
+/** Parses and validates config text; throws a ConfigError with every issue. */
+export type ParseConfig = (source: string) => LoadedConfig;
 
 /**
  * Serialises reloads: one runs at a time and at most one more waits (Traefik's coalescing), so
  * a burst of file events or SIGHUPs costs two reloads, not twenty. The file is validated in
  * full before anything changes; on any error the running config stays as it is.
+ *
+ * Each content of the file is reported once. A save reaches the watcher more than once (an
+ * inotify event, then the stat poll; `sed -i` and editors replace the file in several steps),
+ * and an operator who sees the same error twice thinks they saved twice. So a file event that
+ * brings the content of the previous attempt is neither logged nor counted, and a file put back
+ * to the running content after a rejected edit is reported as valid again — otherwise the last
+ * word in the log would be the error that is gone. SIGHUP and `POST /reload` (`force`) are
+ * explicit requests and always answered.
  */
 export class Reloader {
   private running: Promise<ReloadResult> | undefined;
   private pending: Promise<ReloadResult> | undefined;
+  /** Hash of the content in service. */
   private activeHash: string | undefined;
+  /** Hash of the content last examined, and what became of it. */
+  private lastHash: string | undefined;
+  private lastResult: ReloadResult | undefined;
 
   constructor(
-    private readonly load: () => Promise<LoadedConfig>,
+    private readonly read: ReadConfig,
+    private readonly parse: ParseConfig,
     private readonly apply: ApplyConfig,
     private readonly log: Logger,
     private readonly onResult: (result: ReloadResult) => void = () => {},
@@ -31,7 +54,8 @@ export class Reloader {
 
   /** Records the content of the config the gateway started with. */
   markActive(source: string): void {
-    this.activeHash = hash(source);
+    this.activeHash = this.lastHash = hash(source);
+    this.lastResult = { ok: true, version: -1, unchanged: true };
   }
 
   /** Reloads now, or after the reload in progress. `force` reapplies an unchanged file. */
@@ -52,23 +76,48 @@ export class Reloader {
 
   private async run(trigger: string, force: boolean): Promise<ReloadResult> {
     const started = performance.now();
-    let result: ReloadResult;
+    let source: string | undefined;
+    let h: string;
     try {
-      const loaded = await this.load();
-      const h = hash(loaded.source);
-      if (!force && h === this.activeHash) return { ok: true, version: -1, unchanged: true };
-      const version = await this.apply(loaded);
-      this.activeHash = h;
-      result = { ok: true, version, unchanged: false };
-      this.log.info({ event: 'reload', result: 'ok', trigger, version, durationMs: Math.round(performance.now() - started) }, 'configuration reloaded');
+      source = await this.read();
+      h = hash(source);
     } catch (err) {
-      const issues = err instanceof ConfigError ? err.issues : [];
-      const message = err instanceof ConfigError ? issues.map(formatIssue).join('\n') : String((err as Error).message ?? err);
-      result = { ok: false, issues, message };
-      this.log.error({ event: 'reload', result: 'error', trigger, errors: issues.length > 0 ? issues.map(formatIssue) : [message] }, 'configuration rejected; the previous one keeps serving');
+      // An unreadable file is a content of its own ("missing"): reported once, like an error.
+      h = `unreadable:${err instanceof ConfigError ? err.message : String(err)}`;
+      return this.report(trigger, force, h, () => this.failed(trigger, err));
     }
+    return this.report(trigger, force, h, async () => {
+      if (!force && h === this.activeHash) {
+        // Back to the content in service after a rejected edit: nothing to apply, but say so.
+        this.log.info({ event: 'reload', result: 'ok', trigger, unchanged: true }, 'configuration valid again, unchanged from the running config');
+        return { ok: true, version: -1, unchanged: true };
+      }
+      try {
+        const version = await this.apply(this.parse(source!));
+        this.activeHash = h;
+        this.log.info({ event: 'reload', result: 'ok', trigger, version, durationMs: Math.round(performance.now() - started) }, 'configuration reloaded');
+        return { ok: true, version, unchanged: false };
+      } catch (err) {
+        return this.failed(trigger, err);
+      }
+    });
+  }
+
+  /** Runs `attempt` unless a file event repeats the content examined last; records the outcome. */
+  private async report(trigger: string, force: boolean, h: string, attempt: () => ReloadResult | Promise<ReloadResult>): Promise<ReloadResult> {
+    if (!force && h === this.lastHash && this.lastResult) return { ...this.lastResult, repeated: true };
+    const result = await attempt();
+    this.lastHash = h;
+    this.lastResult = result;
     this.onResult(result);
     return result;
+  }
+
+  private failed(trigger: string, err: unknown): ReloadResult {
+    const issues = err instanceof ConfigError ? err.issues : [];
+    const message = err instanceof ConfigError ? issues.map(formatIssue).join('\n') : String((err as Error).message ?? err);
+    this.log.error({ event: 'reload', result: 'error', trigger, errors: issues.length > 0 ? issues.map(formatIssue) : [message] }, 'configuration rejected; the previous one keeps serving');
+    return { ok: false, issues, message };
   }
 }
 

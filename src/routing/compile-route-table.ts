@@ -90,6 +90,8 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
   };
   const authStep = cfg.basicAuth ? hd.deps.createBasicAuthStep(cfg.basicAuth) : undefined;
   const bodyStep = cfg.maxBodySize !== undefined ? createBodyLimitStep(cfg.maxBodySize) : undefined;
+  // The Basic credentials are Portico's to check; `forwardAuthorization: false` keeps them from the upstream.
+  const dropRequestHeaders = Object.freeze(cfg.basicAuth?.forwardAuthorization === false ? ['authorization'] : []);
   for (const rc of cfg.routes) {
     const steps = [...hostSteps];
     if (rc.rateLimit) steps.push(hd.deps.createRateLimitStep(`route:${cfg.name}:${rc.path}`, rc.rateLimit));
@@ -103,6 +105,7 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
         action: compileAction(rc, hd),
         rewriteUrl: compileRewrite(rc),
         maxBodySize: cfg.maxBodySize,
+        dropRequestHeaders,
         httpHeaders,
         httpsHeaders,
       }),

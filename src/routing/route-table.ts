@@ -23,6 +23,8 @@ export interface CompiledRoute {
   /** Rewrites the request target for the upstream (stripPrefix/rewrite), or undefined for none. */
   readonly rewriteUrl: ((url: string, matchPath: string) => string) | undefined;
   readonly maxBodySize: number | undefined;
+  /** Request headers removed before the request goes upstream (lower case), compiled from config. */
+  readonly dropRequestHeaders: readonly string[];
   /** Response headers for HTTPS and for plain HTTP (HSTS only goes on the former). */
   readonly httpsHeaders: HeaderPlan;
   readonly httpHeaders: HeaderPlan;

@@ -4,7 +4,7 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import t from 'tap';
 import { roundTrip, attachWsEcho, openWs } from '../helpers/streams.js';
 import { startUpstream } from '../helpers/start-upstream.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from './helpers/portico-process.js';
+import { E2E_PREAMBLE, startOwnedPortico } from './helpers/portico-process.js';
 
 // Real upstream connection behaviour through the built CLI (SPEC §3 Proxying, Logs): a pooled
 // keep-alive connection the upstream has just closed is not a 502; a client that leaves is a
@@ -61,7 +61,7 @@ const sse = await startUpstream((req, res) => {
 t.teardown(() => sse.close());
 attachWsEcho(sse, { greeting: true });
 
-const portico = await startPorticoProcess({
+const portico = await startOwnedPortico(t, {
   config: `${E2E_PREAMBLE}
 hosts:
   closing.test:
@@ -74,10 +74,6 @@ hosts:
     tls: self-signed
     routes: [ { upstream: "${sse.target}" } ]
 `,
-});
-t.teardown(async () => {
-  await portico.stop();
-  await removeDir(portico.dir);
 });
 
 function get(host: string, path: string, agent: Agent): Promise<number> {

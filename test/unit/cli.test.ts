@@ -121,6 +121,16 @@ t.test('without -c or $PORTICO_CONFIG: ./routes.yaml in the working directory', 
   t.equal(missing.stderr, './routes.yaml:1:1: cannot read config file (ENOENT)\n');
 });
 
+t.test('an empty $PORTICO_CONFIG counts as unset: ./routes.yaml', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'routes.yaml'), 'hosts:\n  a.example:\n    routes: [{ respond: { body: hi } }]\n');
+  const r = await portico(['check'], { cwd: dir, env: { PORTICO_CONFIG: '' } });
+  t.equal(r.stderr, '');
+  t.equal(r.code, 0);
+  t.equal(r.stdout, './routes.yaml: ok, 1 hosts, 0 upstreams, 1 routes\n');
+});
+
 t.test('usage errors exit 2', async (t) => {
   const cases = [['frobnicate'], ['check', '--frobnicate'], [], ['check', 'extra'], ['hash-password', '-c', 'x.yaml']];
   const results = await Promise.all(cases.map((args) => portico(args, { env: noEnvConfig })));

@@ -203,7 +203,7 @@ function renderReloads(s: DashboardState): void {
       key: `${r.at}:${r.result}:${r.version}`,
       sig: `${r.count}:${r.errors.join('\n')}`,
       build: () =>
-        el('tr', '', td(time(r.at)), td(r.count > 1 ? `${r.result} ×${r.count}` : r.result, r.result === 'ok' ? 'up' : 'down'), td(r.version === null ? '—' : String(r.version)), td(r.errors.length > 0 ? el('pre', 'errors', r.errors.join('\n')) : '')),
+        el('tr', '', td(time(r.at)), td(r.count > 1 ? `${r.result} ×${r.count}` : r.result, r.result === 'ok' ? 'up' : 'down'), td(r.unchanged ? 'unchanged' : r.version === null ? '—' : String(r.version)), td(r.errors.length > 0 ? el('pre', 'errors', r.errors.join('\n')) : '')),
     })),
     'No reload since start.',
   );

@@ -59,6 +59,8 @@ export interface ReloadRow {
   readonly at: number;
   readonly result: 'ok' | 'error';
   readonly version: number | null;
+  /** Valid again: the file was put back to the content already serving. */
+  readonly unchanged: boolean;
   readonly errors: readonly string[];
   readonly count: number;
 }

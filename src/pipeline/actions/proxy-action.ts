@@ -18,6 +18,8 @@ const ERROR_BODIES: Readonly<Record<number, string>> = {
 /** `upstream:` — forwards to a target of the pool through the shared proxy engine. */
 export function createProxyAction(engine: ProxyEngine, pool: UpstreamPool, clientIp: ClientIpResolver): Action {
   const rewrite = (ctx: RequestContext, req: IncomingMessage, route: CompiledRoute) => {
+    const drop = route.dropRequestHeaders; // empty unless a host keeps credentials from its upstream
+    for (let i = 0; i < drop.length; i++) delete req.headers[drop[i]!];
     if (route.rewriteUrl && req.url) {
       ctx.originalUrl = req.url;
       req.url = route.rewriteUrl(req.url, ctx.matchPath);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '../../helpers/eventually.js';
+import { startRecordingUpstream, type RecordingUpstream } from './recording-upstream.js';
 
 /** One parsed JSON log line of the gateway's stdout. */
 export type LogLine = Record<string, unknown>;
@@ -162,4 +163,29 @@ export async function startPorticoProcess(opts: StartOptions): Promise<PorticoPr
 /** Removes a temp directory made by startPorticoProcess (after stop). */
 export function removeDir(dir: string): Promise<void> {
   return rm(dir, { recursive: true, force: true });
+}
+
+/** What `startOwnedPortico` needs of a tap test: a teardown hook. */
+interface Owner {
+  teardown(fn: () => unknown): void;
+}
+
+/**
+ * Starts the built CLI for one test file and registers its stop (SIGTERM, then the temp
+ * directory removed) with `t.teardown`, the way every e2e scenario needs it.
+ */
+export async function startOwnedPortico(t: Owner, opts: StartOptions): Promise<PorticoProcess> {
+  const portico = await startPorticoProcess(opts);
+  t.teardown(async () => {
+    await portico.stop();
+    if (opts.dir === undefined) await removeDir(portico.dir);
+  });
+  return portico;
+}
+
+/** An upstream that records what it parses, closed by `t.teardown`. */
+export async function startOwnedRecordingUpstream(t: Owner): Promise<RecordingUpstream> {
+  const up = await startRecordingUpstream();
+  t.teardown(() => up.close());
+  return up;
 }

@@ -1,16 +1,14 @@
 import { connect as h2connect } from 'node:http2';
 import t from 'tap';
 import { rawExchange, rawBody } from '../../helpers/raw-http.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from '../helpers/portico-process.js';
-import { startRecordingUpstream } from '../helpers/recording-upstream.js';
+import { E2E_PREAMBLE, startOwnedPortico, startOwnedRecordingUpstream } from '../helpers/portico-process.js';
 
 // SPEC §3 Proxying and Path matching, against the built CLI: what the upstream receives when
 // a client tries to strip or spoof Portico's headers, hides separators in percent-encoding,
 // offers h2c, or sends absolute-form targets and duplicate Host fields.
 
-const up = await startRecordingUpstream();
-t.teardown(() => up.close());
-const portico = await startPorticoProcess({
+const up = await startOwnedRecordingUpstream(t);
+const portico = await startOwnedPortico(t, {
   config: `${E2E_PREAMBLE}
 hosts:
   public.test:
@@ -26,10 +24,6 @@ hosts:
     tls: off
     routes: [ { upstream: "${up.target}" } ]
 `,
-});
-t.teardown(async () => {
-  await portico.stop();
-  await removeDir(portico.dir);
 });
 
 const last = () => up.requests[up.requests.length - 1]!;

@@ -1,17 +1,15 @@
 import { connect as h2connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import t from 'tap';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from '../helpers/portico-process.js';
-import { startRecordingUpstream } from '../helpers/recording-upstream.js';
+import { E2E_PREAMBLE, startOwnedPortico, startOwnedRecordingUpstream } from '../helpers/portico-process.js';
 
 // SPEC §3 Proxying: each client request becomes exactly one upstream request; a body is
 // forwarded with valid framing whatever the method, never written raw onto a kept-alive
 // upstream connection. The body of every request below is itself a complete HTTP request: if
 // it reached the upstream unframed, the upstream would parse a second request.
 
-const up = await startRecordingUpstream();
-t.teardown(() => up.close());
-const portico = await startPorticoProcess({
+const up = await startOwnedRecordingUpstream(t);
+const portico = await startOwnedPortico(t, {
   config: `${E2E_PREAMBLE}
 hosts:
   public.test:
@@ -24,10 +22,6 @@ hosts:
     routes:
       - { path: /, upstream: "${up.target}" }
 `,
-});
-t.teardown(async () => {
-  await portico.stop();
-  await removeDir(portico.dir);
 });
 
 const SMUGGLED = 'GET /admin HTTP/1.1\r\nHost: public.test\r\nX-Real-IP: 6.6.6.6\r\n\r\n';

@@ -129,7 +129,7 @@ t.test('SPEC §2 example: units, defaults and relative paths', async (t) => {
   const staging = host(config, 'staging.example.com');
   t.same(staging.tls, { kind: 'acme' }, 'with tls.acme an exact host defaults to acme');
   t.equal(staging.noindex, true);
-  t.same(staging.basicAuth, { realm: 'Staging', users: { alice: '$2b$04$eUkyFKs1BCSO.zG8AXvGJub0fhmSku8EgXqMig8edDbfKFo1AvV.u' } });
+  t.same(staging.basicAuth, { realm: 'Staging', users: { alice: '$2b$04$eUkyFKs1BCSO.zG8AXvGJub0fhmSku8EgXqMig8edDbfKFo1AvV.u' }, forwardAuthorization: true });
   t.same(host(config, 'vault.example.com').tls, { kind: 'off' });
   t.same(host(config, 'files.example.com').tls, {
     kind: 'file',
@@ -204,6 +204,7 @@ t.test('environments: anchors and merge keys reuse a stanza, explicit keys win',
   t.same(s.aliases, [], 'staging overrides aliases (otherwise www would be a duplicate)');
   t.equal(s.noindex, true);
   t.equal(s.basicAuth?.realm, 'Restricted', 'realm default');
+  t.equal(s.basicAuth?.forwardAuthorization, true, 'the Authorization header is forwarded by default, as nginx does');
   t.same(s.routes.map((r) => r.action), [
     { kind: 'proxy', upstream: 'staging-web' },
     { kind: 'proxy', upstream: 'inline:127.0.0.1:4000,127.0.0.1:4001' },
