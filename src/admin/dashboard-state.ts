@@ -32,10 +32,12 @@ export async function buildDashboardState(sources: DashboardSources, query: URLS
   const look = sources.traffic.look();
   const upstreams = sources.upstreams();
 
-  const hostRows = config.hosts
-    .filter((h) => !q || h.name.includes(q) || h.aliases.some((a) => a.includes(q)))
-    .map((h) => ({ ...hostView(h), ...look.traffic(h.name) }));
-  if (query.get('sort') === 'traffic') hostRows.sort((a, b) => (b.rps ?? 0) - (a.rps ?? 0) || b.total - a.total);
+  let matching = config.hosts.filter((h) => !q || h.name.includes(q) || h.aliases.some((a) => a.includes(q)));
+  if (query.get('sort') === 'traffic') {
+    const rps = new Map(matching.map((h) => [h.name, look.rps(h.name) ?? 0]));
+    matching = matching.slice().sort((a, b) => rps.get(b.name)! - rps.get(a.name)!);
+  }
+  const hosts = page(matching, query.get('page'), size);
 
   const upstreamRows = Object.entries(upstreams)
     .filter(([name, u]) => !q || name.toLowerCase().includes(q) || u.targets.some((t) => t.url.includes(q)))
@@ -49,8 +51,6 @@ export async function buildDashboardState(sources: DashboardSources, query: URLS
 
   const targets = Object.values(upstreams).flatMap((u) => u.targets);
   const refusals = await sources.refusals();
-  let rps = 0;
-  for (const name of look.current.keys()) rps += look.traffic(name).rps ?? 0;
   return {
     now: look.at,
     since: look.since,
@@ -59,11 +59,11 @@ export async function buildDashboardState(sources: DashboardSources, query: URLS
       routes: config.hosts.reduce((n, h) => n + h.routes.length, 0),
       upstreams: Object.keys(upstreams).length,
       targets: { total: targets.length, healthy: targets.filter((t) => t.healthy).length },
-      rps: look.since === look.at ? null : rps,
+      rps: look.totalRps(),
       rateLimited: [...refusals.rateLimited.values()].reduce((a, b) => a + b, 0),
       authRefused: refusals.authRefused,
     },
-    hosts: page(hostRows, query.get('page'), size),
+    hosts: { ...hosts, items: hosts.items.map((h): HostRow => ({ ...hostView(h), ...look.traffic(h.name) })) },
     upstreams: page(upstreamRows, query.get('upage'), size),
     certificates: page(certRows, query.get('cpage'), size),
     rateLimited: [...refusals.rateLimited].map(([scope, count]) => ({ scope, count })).sort((a, b) => b.count - a.count).slice(0, 10),

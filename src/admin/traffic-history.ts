@@ -42,7 +42,7 @@ export class TrafficHistory {
   }
 
   /** Reads the counters now, samples them when due, and returns a view of the window. */
-  look(): { readonly at: number; readonly since: number; readonly current: ClassCounts; traffic(host: string): HostTraffic } {
+  look(): TrafficView {
     const at = this.now();
     const current = this.read();
     this.idle.refresh();
@@ -53,10 +53,19 @@ export class TrafficHistory {
     const oldest = samples[0]!;
     // The rate "now": from the newest sample that is old enough to average over a few seconds.
     const base = findLast(samples, (s) => at - s.at >= SAMPLE_MS / 2);
+    const rps = (host: string): number | null => (base ? (sum(current.get(host)) - sum(base.counts.get(host))) / ((at - base.at) / 1000) : null);
     return {
       at,
       since: oldest.at,
-      current,
+      rps,
+      totalRps(): number | null {
+        if (!base) return null;
+        let n = 0;
+        for (const counts of current.values()) n += sum(counts);
+        for (const counts of base.counts.values()) n -= sum(counts);
+        return n / ((at - base.at) / 1000);
+      },
+      // Per host on the page in view only: a sparkline walks every sample of the window.
       traffic(host: string): HostTraffic {
         const now = current.get(host) ?? ZERO;
         const series: number[] = [];
@@ -66,15 +75,24 @@ export class TrafficHistory {
           series.push((sum(b.counts.get(host)) - sum(a.counts.get(host))) / ((b.at - a.at) / 1000));
         }
         const first = oldest.counts.get(host) ?? ZERO;
-        return {
-          rps: base ? (sum(now) - sum(base.counts.get(host))) / ((at - base.at) / 1000) : null,
-          series,
-          classes: now.map((n, i) => n - (first[i] ?? 0)),
-          total: sum(now),
-        };
+        return { rps: rps(host), series, classes: now.map((n, i) => n - (first[i] ?? 0)), total: sum(now) };
       },
     };
   }
+}
+
+/** The window as one look saw it. */
+export interface TrafficView {
+  /** When the counters were read (epoch ms). */
+  readonly at: number;
+  /** Start of the window: the oldest sample kept. */
+  readonly since: number;
+  /** A host's requests per second now; null until two samples exist. Cheap: two lookups. */
+  rps(host: string): number | null;
+  /** Requests per second over every host. */
+  totalRps(): number | null;
+  /** A host's rate, sparkline, classes and total. */
+  traffic(host: string): HostTraffic;
 }
 
 function sum(counts: readonly number[] | undefined): number {

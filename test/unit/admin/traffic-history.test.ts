@@ -27,7 +27,11 @@ t.test('the first look has no rate yet; later looks average over the last sample
   s.add('a.test', 1, 40);
   s.add('a.test', 4, 10);
   s.advance(SAMPLE_MS);
-  const second = s.history.look().traffic('a.test');
+  s.add('b.test', 2, 25);
+  const view = s.history.look();
+  t.equal(view.totalRps(), 75 / (SAMPLE_MS / 1000), 'the total rate covers every host');
+  t.equal(view.rps('b.test'), 25 / (SAMPLE_MS / 1000));
+  const second = view.traffic('a.test');
   t.equal(second.rps, 50 / (SAMPLE_MS / 1000));
   t.same(second.series, [50 / (SAMPLE_MS / 1000)]);
   t.same(second.classes, [0, 40, 0, 0, 10]);
