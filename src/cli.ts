@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runCheck } from './commands/check.js';
 import { runHashPassword } from './commands/hash-password.js';
-import { ConfigError, formatIssue } from './errors.js';
+import { ConfigError, ERROR_CATALOGUE, PorticoError, formatIssue } from './errors.js';
 
 const USAGE = `Usage: portico <command> [options]
 
@@ -22,7 +22,12 @@ Options:
 Exit codes: 0 ok, 1 invalid configuration or failed check, 2 usage error.
 `;
 
-class UsageError extends Error {}
+/** Bad command-line usage: exit 2 with the usage text (PORTICO_USAGE). */
+class UsageError extends PorticoError {
+  constructor(message: string) {
+    super('PORTICO_USAGE', message);
+  }
+}
 
 /** The package version, from the nearest package.json above this file (dist/ or build-test/src/). */
 function version(): string {
@@ -91,10 +96,10 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof ConfigError) {
       for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);
-      process.exitCode = 1;
+      process.exitCode = ERROR_CATALOGUE.PORTICO_CONFIG_INVALID.exit;
     } else if (err instanceof UsageError) {
       process.stderr.write(`portico: ${err.message}\n\n${USAGE}`);
-      process.exitCode = 2;
+      process.exitCode = ERROR_CATALOGUE.PORTICO_USAGE.exit;
     } else {
       // Listener failures (port in use, permission) are operator errors, not crashes.
       const e = err as NodeJS.ErrnoException;

@@ -1,13 +1,37 @@
-/** Catalogue of Portico's error codes; each has exactly one way to surface (see proxy-error-status). */
-export type PorticoErrorCode =
-  | 'PORTICO_CONFIG_INVALID'
-  | 'PORTICO_USAGE'
-  | 'PORTICO_UPSTREAM_UNREACHABLE'
-  | 'PORTICO_UPSTREAM_TIMEOUT'
-  | 'PORTICO_NO_HEALTHY_TARGET'
-  | 'PORTICO_STORE_UNAVAILABLE'
-  | 'PORTICO_ACME_FAILED'
-  | 'PORTICO_TLS_INVALID';
+/**
+ * The catalogue of Portico's error codes and how each surfaces: the HTTP status Portico answers
+ * with (and its reply body), the CLI exit code, or neither (logged, then a fallback or retry).
+ * proxy-error-status.ts maps errors to statuses through this table alone.
+ */
+export const ERROR_CATALOGUE = {
+  /** A config with issues, each as FILE:LINE:COL (exit 1, `/reload` 400, a log line). */
+  PORTICO_CONFIG_INVALID: { exit: 1 },
+  /** Bad command-line usage. */
+  PORTICO_USAGE: { exit: 2 },
+  /** The target refused, reset or did not accept the connection in time. */
+  PORTICO_UPSTREAM_UNREACHABLE: { status: 502, body: 'Bad Gateway\n' },
+  /** No first byte within `timeouts.response`. */
+  PORTICO_UPSTREAM_TIMEOUT: { status: 504, body: 'Gateway Timeout\n' },
+  /** Every target of the pool is down, drained or at weight 0: answered at once. */
+  PORTICO_NO_HEALTHY_TARGET: { status: 502, body: 'Bad Gateway\n' },
+  /** A request body over `maxBodySize`. */
+  PORTICO_BODY_TOO_LARGE: { status: 413, body: 'Payload Too Large\n' },
+  /** The bcrypt pool's queue is full: the gateway's capacity, not the client's fault. */
+  PORTICO_AUTH_BUSY: { status: 503, body: 'Service Unavailable\n' },
+  /** A bcrypt worker thread died during a comparison: that request gets 500, the thread is replaced. */
+  PORTICO_AUTH_WORKER_FAILED: { status: 500, body: 'Internal Server Error\n' },
+  /** A comparison asked of a pool already closed (shutdown). */
+  PORTICO_AUTH_CLOSED: {},
+  /** Redis or the certificate store is unreachable: logged once, local fallback. */
+  PORTICO_STORE_UNAVAILABLE: {},
+  /** An ACME order or challenge failed: logged with the CA's reason, retried with backoff. */
+  PORTICO_ACME_FAILED: {},
+  /** A certificate or key that does not parse or does not match: the old pair keeps serving. */
+  PORTICO_TLS_INVALID: {},
+} as const satisfies Record<string, { status?: number; body?: string; exit?: number }>;
+
+/** One of Portico's stable error codes. */
+export type PorticoErrorCode = keyof typeof ERROR_CATALOGUE;
 
 /** Base error with a stable machine-readable code. */
 export class PorticoError extends Error {

@@ -1,5 +1,6 @@
 import type { Metrics } from './admin/metrics.js';
 import { createAuthFailureThrottle } from './auth/auth-failure-throttle.js';
+import { createBcryptPool } from './auth/bcrypt-pool.js';
 import { createCredentialCache } from './auth/credential-cache.js';
 import type { BasicAuthConfig, RateLimitConfig } from './config/config-types.js';
 import type { Logger } from './observability/logger.js';
@@ -22,9 +23,10 @@ export interface SecurityServices {
 }
 
 /**
- * Builds the bucket store (local, or Redis with a local fallback), the credential cache and the
- * auth-failure throttle. They live as long as the process: buckets of unchanged limits and
- * verified credentials survive reloads because they are keyed by identity, not by config version.
+ * Builds the bucket store (local, or Redis with a local fallback), the credential cache, the
+ * auth-failure throttle and the bcrypt worker pool. They live as long as the process: buckets of
+ * unchanged limits and verified credentials survive reloads because they are keyed by identity,
+ * not by config version; the pool's threads are stopped by close(), after the listeners drained.
  */
 export function createSecurityServices(redis: RedisConnection | undefined, log: Logger, metrics: Metrics): SecurityServices {
   const local = createLocalBucketStore();
@@ -41,6 +43,17 @@ export function createSecurityServices(redis: RedisConnection | undefined, log: 
   }
   const cache = createCredentialCache();
   const throttle = createAuthFailureThrottle();
+  const authLog = log.child({ module: 'auth' });
+  const pool = createBcryptPool({
+    onCompare: (result) => metrics.bcryptCompares.labels(result).inc(),
+    onRejected: () => metrics.bcryptRejected.inc(),
+    onWorkerExit: (code, err) => {
+      metrics.bcryptWorkerExits.inc();
+      authLog.error({ event: 'bcrypt_worker_exit', code, err }, 'bcrypt worker thread exited; replaced on demand');
+    },
+  });
+  metrics.bcryptPoolState = () => pool.state();
+  const compare = (password: string, hash: string) => pool.compare(password, hash);
   const onLimited = (scope: string) => metrics.rateLimited.labels(scope).inc();
   const onResult = (ok: boolean) => {
     if (!ok) metrics.authFailures.inc();
@@ -48,12 +61,13 @@ export function createSecurityServices(redis: RedisConnection | undefined, log: 
   return {
     steps: {
       createRateLimitStep: (scope, limit) => createRateLimitStep({ scope, limit, store, onLimited }),
-      createBasicAuthStep: (basicAuth) => createBasicAuthStep({ config: basicAuth, cache, throttle, onResult }),
+      createBasicAuthStep: (basicAuth) => createBasicAuthStep({ config: basicAuth, cache, throttle, onResult, compare }),
     },
     async close() {
       store.close?.();
       local.close();
       throttle.close();
+      await pool.close();
     },
   };
 }

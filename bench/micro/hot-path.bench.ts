@@ -91,6 +91,7 @@ const authStep = createBasicAuthStep({
   config: { realm: 'Bench', users: { bench: bcrypt.hashSync('bench-password', 4) } },
   cache: createCredentialCache(),
   throttle: createAuthFailureThrottle(),
+  compare: (password, hash) => bcrypt.compare(password, hash), // paid once, before the bench
 });
 const authCtx = {
   req: { headers: { authorization: `Basic ${Buffer.from('bench:bench-password').toString('base64')}` } }, clientIp: '203.0.113.9',

@@ -20,6 +20,23 @@ export class Metrics {
     registers: [this.registry],
     collect: (): void => this.rateLimitFallback.set(this.usingLocalFallback() ? 1 : 0),
   });
+  /** Set by whoever owns the bcrypt pool; read at scrape time. */
+  bcryptPoolState: () => { readonly queued: number; readonly running: number } = () => ({ queued: 0, running: 0 });
+  readonly bcryptQueueDepth: Gauge = new Gauge({
+    name: 'portico_auth_bcrypt_queue_depth',
+    help: 'Basic Auth bcrypt comparisons waiting for a worker thread',
+    registers: [this.registry],
+    collect: (): void => this.bcryptQueueDepth.set(this.bcryptPoolState().queued),
+  });
+  readonly bcryptInFlight: Gauge = new Gauge({
+    name: 'portico_auth_bcrypt_in_flight',
+    help: 'Basic Auth bcrypt comparisons running on worker threads',
+    registers: [this.registry],
+    collect: (): void => this.bcryptInFlight.set(this.bcryptPoolState().running),
+  });
+  readonly bcryptCompares = new Counter({ name: 'portico_auth_bcrypt_compares_total', help: 'Basic Auth bcrypt comparisons run, by result', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly bcryptRejected = new Counter({ name: 'portico_auth_bcrypt_rejected_total', help: 'Credential checks answered 503 because the bcrypt queue was full', registers: [this.registry] });
+  readonly bcryptWorkerExits = new Counter({ name: 'portico_auth_bcrypt_worker_exits_total', help: 'bcrypt worker threads that died and were replaced', registers: [this.registry] });
   readonly certExpiry = new Gauge({ name: 'portico_certificate_expiry_seconds', help: 'Unix time at which the served certificate expires', labelNames: ['host', 'source'] as const, registers: [this.registry] });
   readonly reloads = new Counter({ name: 'portico_reloads_total', help: 'Configuration reloads by result, one per change of the file', labelNames: ['result'] as const, registers: [this.registry] });
   /** 0 while the file on disk is rejected (the previous config serves), as Prometheus' own gauge. */
@@ -35,6 +52,7 @@ export class Metrics {
     // alerts on `portico_reloads_total{result="error"}` need the series from the start.
     this.reloads.labels('ok').inc(0);
     this.reloads.labels('error').inc(0);
+    for (const result of ['match', 'mismatch', 'error'] as const) this.bcryptCompares.labels(result).inc(0);
   }
 
   /** Requests per configured host by status class (1xx..5xx) since start; a copy. */

@@ -2,51 +2,90 @@
 export interface AuthFailureThrottleOptions {
   /** Clock in ms (STYLE §3.14). */
   readonly now?: () => number;
+  /** Wrong credentials, plus verifications still running, allowed per IP and window. */
   readonly maxFailures?: number;
   readonly windowMs?: number;
   readonly maxEntries?: number;
   readonly sweepIntervalMs?: number;
 }
 
-/** Counts wrong credentials per client IP, across all hosts, and blocks guessers with 429. */
+/**
+ * Counts wrong credentials per client IP, across all hosts, and blocks guessers with 429. A
+ * verification that is still running counts as a failure until it turns out right, so a burst of
+ * concurrent guesses cannot start more bcrypt runs than the window allows.
+ */
 export interface AuthFailureThrottle {
-  /** Milliseconds until `ip` may try again; 0 when it is not blocked. */
+  /** Milliseconds until `ip` may send anything again; 0 when it is not blocked. */
   blockedForMs(ip: string): number;
-  /** Records one wrong credential from `ip` (not a request without credentials). */
+  /**
+   * Claims one of `ip`'s verifications: 0 when granted (then call `end` exactly once), otherwise
+   * the milliseconds to announce in Retry-After.
+   */
+  begin(ip: string): number;
+  /** Ends a verification granted by `begin`; a wrong credential counts as a failure. */
+  end(ip: string, wrongCredential: boolean): void;
+  /** Records one wrong credential that ran no verification of its own (not a missing one). */
   recordFailure(ip: string): void;
   close(): void;
 }
 
-interface Window {
+interface Entry {
   failures: number;
-  /** The window starts at the first failure and ends a fixed time later (SPEC §3). */
-  readonly endsAt: number;
+  /** Verifications begun and not yet ended: they count against the limit too. */
+  inFlight: number;
+  /** The window starts at the first failure and ends a fixed time later (SPEC §3); 0: none. */
+  endsAt: number;
 }
 
 const DEFAULT_MAX_ENTRIES = 100_000;
+/** Retry-After while the first verifications still run and no window has started yet. */
+const NO_WINDOW_RETRY_MS = 1_000;
 
 /**
  * Creates the gateway's one failure throttle. After `maxFailures` wrong credentials within
- * `windowMs` of the first one, the IP is blocked until that window ends. The map is capped and
- * swept, so a spray of source addresses cannot grow it without bound.
+ * `windowMs` of the first one, the IP is blocked until that window ends; meanwhile running
+ * verifications and failures together never exceed `maxFailures`. The map is capped and swept,
+ * so a spray of source addresses cannot grow it without bound.
  */
 export function createAuthFailureThrottle(opts: AuthFailureThrottleOptions = {}): AuthFailureThrottle {
   const now = opts.now ?? Date.now;
   const maxFailures = opts.maxFailures ?? 10;
   const windowMs = opts.windowMs ?? 60_000;
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  const windows = new Map<string, Window>();
+  const entries = new Map<string, Entry>();
 
-  const current = (ip: string, t: number): Window | undefined => {
-    const w = windows.get(ip);
-    if (w === undefined || w.endsAt > t) return w;
-    windows.delete(ip);
+  /** The IP's entry with an ended window cleared (and dropped when nothing is left of it). */
+  const current = (ip: string, t: number): Entry | undefined => {
+    const e = entries.get(ip);
+    if (e === undefined || e.endsAt === 0 || e.endsAt > t) return e;
+    e.failures = 0;
+    e.endsAt = 0;
+    if (e.inFlight > 0) return e;
+    entries.delete(ip);
     return undefined;
+  };
+
+  const create = (ip: string): Entry => {
+    if (entries.size >= maxEntries) {
+      // Entries are inserted in order of first activity, so the first one is about the oldest.
+      const oldest = entries.keys().next();
+      if (oldest.done !== true) entries.delete(oldest.value);
+    }
+    const e: Entry = { failures: 0, inFlight: 0, endsAt: 0 };
+    entries.set(ip, e);
+    return e;
+  };
+
+  const recordFailure = (ip: string): void => {
+    const t = now();
+    const e = current(ip, t) ?? create(ip);
+    if (e.endsAt === 0) e.endsAt = t + windowMs;
+    e.failures += 1;
   };
 
   const sweep = (): void => {
     const t = now();
-    for (const [ip, w] of windows) if (w.endsAt <= t) windows.delete(ip);
+    for (const ip of entries.keys()) current(ip, t);
   };
   const timer = setInterval(sweep, opts.sweepIntervalMs ?? windowMs);
   timer.unref();
@@ -54,23 +93,26 @@ export function createAuthFailureThrottle(opts: AuthFailureThrottleOptions = {})
   return {
     blockedForMs(ip) {
       const t = now();
-      const w = current(ip, t);
-      return w !== undefined && w.failures >= maxFailures ? w.endsAt - t : 0;
+      const e = current(ip, t);
+      return e !== undefined && e.failures >= maxFailures ? e.endsAt - t : 0;
     },
-    recordFailure(ip) {
+    begin(ip) {
       const t = now();
-      const w = current(ip, t);
-      if (w !== undefined) {
-        w.failures += 1;
-        return;
+      const e = current(ip, t);
+      if (e !== undefined && e.failures + e.inFlight >= maxFailures) {
+        return e.endsAt === 0 ? NO_WINDOW_RETRY_MS : e.endsAt - t;
       }
-      if (windows.size >= maxEntries) {
-        // Windows are inserted in start order, so the first one ends soonest.
-        const oldest = windows.keys().next();
-        if (oldest.done !== true) windows.delete(oldest.value);
-      }
-      windows.set(ip, { failures: 1, endsAt: t + windowMs });
+      (e ?? create(ip)).inFlight += 1;
+      return 0;
     },
+    end(ip, wrongCredential) {
+      const e = entries.get(ip);
+      if (e !== undefined && e.inFlight > 0) e.inFlight -= 1;
+      if (wrongCredential) recordFailure(ip);
+      // A right credential leaves nothing to remember once nothing runs and no window is open.
+      else if (e !== undefined && e.inFlight === 0 && e.endsAt === 0) entries.delete(ip);
+    },
+    recordFailure,
     close: () => clearInterval(timer),
   };
 }

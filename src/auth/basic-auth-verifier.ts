@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import bcrypt from 'bcryptjs';
 import type { BasicAuthConfig } from '../config/config-types.js';
 
 /** A user name and password decoded from an `Authorization: Basic …` header. */
@@ -8,7 +7,7 @@ export interface BasicCredentials {
   readonly password: string;
 }
 
-/** An async password check; bcryptjs's `compare` in production, a spy in tests. */
+/** An async password check: the bcrypt pool in production, a spy in tests. */
 export type PasswordCompare = (password: string, hash: string) => Promise<boolean>;
 
 /** The compiled password check of one host's `basicAuth`. */
@@ -27,13 +26,10 @@ const DEFAULT_COST = 10;
 /**
  * Compiles a host's users into a verifier. An unknown user is compared against a dummy hash of
  * the highest cost among the host's users, so the response time does not tell who exists
- * (SPEC §3 Basic Auth). Only the async `bcrypt.compare` is used: it yields to the event loop
- * between rounds, where `compareSync` would stall every other request (STYLE §2.9).
+ * (SPEC §3 Basic Auth). There is no default `compare`: bcryptjs is pure JavaScript and even its
+ * async compare runs on the calling thread, so production passes the worker pool's (STYLE §2.14).
  */
-export function createBasicAuthVerifier(
-  config: BasicAuthConfig,
-  compare: PasswordCompare = (password, hash) => bcrypt.compare(password, hash),
-): BasicAuthVerifier {
+export function createBasicAuthVerifier(config: BasicAuthConfig, compare: PasswordCompare): BasicAuthVerifier {
   // A Map, not the config object: a user named "__proto__" or "constructor" must not resolve
   // to an inherited property.
   const users = new Map(Object.entries(config.users));

@@ -16,6 +16,8 @@ export interface CredentialCache {
   keyOf(authorization: string): string;
   /** True when this key was verified for `user` against `currentHash` and has not expired. */
   lookup(key: string, user: string, currentHash: string): boolean;
+  /** The check already running for this key and hash, if any: joining it costs no bcrypt. */
+  pending(key: string, hash: string): Promise<boolean> | undefined;
   /**
    * Runs `check` once for concurrent callers with the same key and hash (singleflight), and
    * caches a success.
@@ -72,10 +74,10 @@ export function createCredentialCache(opts: CredentialCacheOptions = {}): Creden
       return true;
     },
 
+    pending: (key, hash) => inFlight.get(flightKeyOf(key, hash)),
+
     verify(key, user, hash, check) {
-      // The hash is part of the flight key: two hosts may give the same user different hashes,
-      // and one comparison must not answer for the other.
-      const flightKey = `${key}\n${hash}`;
+      const flightKey = flightKeyOf(key, hash);
       const pending = inFlight.get(flightKey);
       if (pending !== undefined) return pending;
       const flight = check().then(
@@ -93,6 +95,14 @@ export function createCredentialCache(opts: CredentialCacheOptions = {}): Creden
       return flight;
     },
   };
+}
+
+/**
+ * The hash is part of the flight key: two hosts may give the same user different hashes, and one
+ * comparison must not answer for the other.
+ */
+function flightKeyOf(key: string, hash: string): string {
+  return `${key}\n${hash}`;
 }
 
 /**

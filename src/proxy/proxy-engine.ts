@@ -5,6 +5,8 @@ import type { Duplex } from 'node:stream';
 import { PorticoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { applyHeaderPlan, type HeaderPlan } from '../pipeline/header-plan.js';
+import { BAD_GATEWAY } from '../pipeline/local-replies.js';
+import { renderReplyOnSocket } from '../pipeline/render-reply.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import type { UpstreamPool } from '../upstreams/upstream-pool.js';
 import type { TargetState } from '../upstreams/target-state.js';
@@ -15,7 +17,7 @@ import { isConnectFailure, proxyErrorStatus } from './proxy-error-status.js';
 import { buildResponseHead } from './response-head.js';
 
 /** Renders Portico's own error reply (502/504/413) with the route's headers. */
-export type ErrorReplier = (res: ServerResponse, status: number, plan: HeaderPlan, requestId: string) => void;
+export type ErrorReplier = (res: ServerResponse, status: 502 | 504 | 413, plan: HeaderPlan, requestId: string) => void;
 
 /** One proxied request across its attempts. */
 class Exchange {
@@ -134,10 +136,12 @@ export class ProxyEngine {
    * Proxies a WebSocket (or other) upgrade; the socket is closed on failure. `onEnd` runs once,
    * when the tunnel closes, so the access line has its whole duration and bytes each way.
    */
-  ws(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext, pool: UpstreamPool, onEnd: (status: number) => void): void {
+  ws(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext, pool: UpstreamPool, plan: HeaderPlan, onEnd: (status: number) => void): void {
     const target = pool.pick(ctx.clientIp);
     if (!target) {
-      socket.end(BAD_GATEWAY_RAW);
+      const err = new PorticoError('PORTICO_NO_HEALTHY_TARGET', `no available target in upstream ${pool.name}`);
+      this.log.warn({ event: 'upstream_error', requestId: ctx.requestId, upstream: pool.name, code: err.code, status: 502 }, err.message);
+      renderReplyOnSocket(socket, BAD_GATEWAY, plan, ctx.requestId);
       onEnd(502);
       return;
     }
@@ -157,8 +161,7 @@ export class ProxyEngine {
     this.proxy.ws(req, socket as Socket, head, { target: target.proxyTarget, toProxy: true, prependPath: false }, (err: Error) => {
       if (isConnectFailure(err)) target.recordFailure((err as NodeJS.ErrnoException).code ?? 'error');
       this.log.error({ event: 'upstream_error', requestId: ctx.requestId, target: target.url, code: (err as NodeJS.ErrnoException).code, status: 502 }, 'websocket proxy error');
-      if (socket.writable) socket.end(BAD_GATEWAY_RAW);
-      else socket.destroy();
+      renderReplyOnSocket(socket, BAD_GATEWAY, plan, ctx.requestId);
       release(502);
     });
   }
@@ -166,8 +169,11 @@ export class ProxyEngine {
   private attempt(req: TrackedRequest, ex: Exchange, sameTarget?: TargetState): void {
     const target = sameTarget ?? ex.pool.pick(ex.ctx.clientIp, ex.tried);
     if (!target) {
-      this.log.warn({ event: 'upstream_error', requestId: ex.ctx.requestId, upstream: ex.pool.config.name, code: 'PORTICO_NO_HEALTHY_TARGET', status: 502 }, 'no healthy target');
-      ex.reply(ex.res, 502, ex.plan, ex.ctx.requestId); // every target is down: answer at once rather than hang
+      // Every target is down: answer at once rather than hang.
+      const err = new PorticoError('PORTICO_NO_HEALTHY_TARGET', `no available target in upstream ${ex.pool.name}`);
+      const status = proxyErrorStatus(err);
+      this.log.warn({ event: 'upstream_error', requestId: ex.ctx.requestId, upstream: ex.pool.name, code: err.code, status }, err.message);
+      ex.reply(ex.res, status, ex.plan, ex.ctx.requestId);
       return;
     }
     ex.target = target;
@@ -301,9 +307,6 @@ function freshConnectionOptions(target: TargetState): Readonly<Record<string, un
   const agent = target.proxyTarget.protocol === 'https:' ? FRESH_HTTPS_AGENT : FRESH_HTTP_AGENT;
   return { ...target.bodilessWebOptions, agent };
 }
-
-/** Portico's 502 on an upgrade socket, where no ServerResponse exists. */
-const BAD_GATEWAY_RAW = 'HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 12\r\n\r\nBad Gateway\n';
 
 // The response body is forwarded by two shared listeners instead of pipe(): pipe creates
 // eight closures and adds, then removes, a dozen listeners on both streams per response, which

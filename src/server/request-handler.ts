@@ -3,6 +3,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS, type HeaderPlan } from '../pipeline/header-plan.js';
+import { BAD_REQUEST, INTERNAL_ERROR as INTERNAL, NOT_FOUND as NO_ROUTE, UNKNOWN_HOST } from '../pipeline/local-replies.js';
 import { renderReply, renderReplyOnSocket } from '../pipeline/render-reply.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { runSteps } from '../pipeline/run-steps.js';
@@ -31,10 +32,6 @@ export interface EdgeContext {
 }
 
 const DEFAULT_PLAN = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, {});
-const UNKNOWN_HOST: LocalReply = Object.freeze({ status: 404, body: 'unknown host\n' });
-const NO_ROUTE: LocalReply = Object.freeze({ status: 404, body: 'Not Found\n' });
-const BAD_REQUEST: LocalReply = Object.freeze({ status: 400, body: 'Bad Request\n' });
-const INTERNAL: LocalReply = Object.freeze({ status: 500, body: 'Internal Server Error\n' });
 const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 const REQUEST_ID_RE = /^[\x21-\x7e]{1,200}$/;
 const CONTEXT = Symbol('portico.requestContext');

@@ -97,7 +97,7 @@ export function createCertificateManager(opts: CertificateManagerOptions): Certi
     if (entry.host.tls.kind !== 'file') return;
     const checked = await readFilePair(entry.host.tls.certFile, entry.host.tls.keyFile);
     if (!checked || checked.info.notAfter.getTime() <= now()) {
-      log.error({ event: 'certificate', result: 'error', host: entry.host.name, source: 'file', reason: checked ? 'expired' : 'unreadable, unparsable or key does not match' }, 'keeping the current certificate');
+      log.error({ event: 'certificate', result: 'error', code: 'PORTICO_TLS_INVALID', host: entry.host.name, source: 'file', reason: checked ? 'expired' : 'unreadable, unparsable or key does not match' }, 'keeping the current certificate');
       return;
     }
     const current = entry.cert.checked.pair;

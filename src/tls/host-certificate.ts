@@ -1,3 +1,4 @@
+import { PorticoError } from '../errors.js';
 import { readFile } from 'node:fs/promises';
 import type { HostConfig } from '../config/config-types.js';
 import type { Logger } from '../observability/logger.js';
@@ -24,7 +25,7 @@ export function hostNames(host: HostConfig): string[] {
 /** A self-signed stand-in for `names`, kept in memory only (SPEC: temporary certs are not stored). */
 export async function temporaryCertificate(names: readonly string[]): Promise<HostCertificate> {
   const checked = checkPair(await createSelfSignedCertificate(names, { days: 30 }));
-  if (!checked) throw new Error('generated certificate does not match its key');
+  if (!checked) throw new PorticoError('PORTICO_TLS_INVALID', 'generated certificate does not match its key');
   return { checked, temporary: true };
 }
 
@@ -53,7 +54,7 @@ export async function loadHostCertificate(host: HostConfig, deps: { store: CertS
     case 'file': {
       const checked = await readFilePair(host.tls.certFile, host.tls.keyFile);
       if (checked && checked.info.notAfter.getTime() > now) return { checked, temporary: false };
-      log.error({ event: 'certificate', result: 'error', host: host.name, source: 'file', cert: host.tls.certFile, reason: checked ? 'expired' : 'unreadable, unparsable or key does not match' }, 'serving a temporary self-signed certificate');
+      log.error({ event: 'certificate', result: 'error', code: 'PORTICO_TLS_INVALID', host: host.name, source: 'file', cert: host.tls.certFile, reason: checked ? 'expired' : 'unreadable, unparsable or key does not match' }, 'serving a temporary self-signed certificate');
       return temporaryCertificate(names);
     }
     default:

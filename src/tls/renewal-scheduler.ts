@@ -1,3 +1,4 @@
+import { PorticoError } from '../errors.js';
 import type { AcmeConfig, HostConfig } from '../config/config-types.js';
 import type { Logger } from '../observability/logger.js';
 import type { AcmeIssuer } from './acme-issuer.js';
@@ -101,7 +102,7 @@ export function createRenewalScheduler(opts: RenewalSchedulerOptions): RenewalSc
       const pair = await issuer.issue(job.host, config, allowedNames());
       const checked = checkPair(pair);
       if (!checked || !pairServes(checked, job.names, now())) {
-        throw new Error('the CA returned a certificate that does not match the key or the names');
+        throw new PorticoError('PORTICO_TLS_INVALID', 'the CA returned a certificate that does not match the key or the names');
       }
       await saveStoredPair(store, 'acme', job.host.name, pair);
       const info = checked.info;

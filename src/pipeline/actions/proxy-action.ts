@@ -6,14 +6,9 @@ import type { Action, CompiledRoute } from '../../routing/route-table.js';
 import type { ClientIpResolver } from '../../server/client-ip.js';
 import type { UpstreamPool } from '../../upstreams/upstream-pool.js';
 import type { HeaderPlan } from '../header-plan.js';
+import { proxyFailureReply } from '../local-replies.js';
 import { renderReply } from '../render-reply.js';
 import type { RequestContext } from '../request-context.js';
-
-const ERROR_BODIES: Readonly<Record<number, string>> = {
-  413: 'Payload Too Large\n',
-  502: 'Bad Gateway\n',
-  504: 'Gateway Timeout\n',
-};
 
 /** `upstream:` — forwards to a target of the pool through the shared proxy engine. */
 export function createProxyAction(engine: ProxyEngine, pool: UpstreamPool, clientIp: ClientIpResolver): Action {
@@ -46,14 +41,14 @@ export function createProxyAction(engine: ProxyEngine, pool: UpstreamPool, clien
     upgrade(ctx, req, socket, head, route, onEnd) {
       rewrite(ctx, req, route);
       prepareUpstreamUpgrade(req, ctx, clientIp.isTrusted(ctx.peerIp));
-      engine.ws(req, socket, head, ctx, pool, onEnd);
+      engine.ws(req, socket, head, ctx, pool, ctx.proto === 'https' ? route.httpsHeaders : route.httpHeaders, onEnd);
     },
   };
 }
 
 /** Portico's own answer when proxying fails (502, 504) or a streamed body is too large (413). */
-function replyError(res: ServerResponse, status: number, plan: HeaderPlan, requestId: string): void {
-  renderReply(res, { status, body: ERROR_BODIES[status] ?? '' }, plan, requestId);
+function replyError(res: ServerResponse, status: 502 | 504 | 413, plan: HeaderPlan, requestId: string): void {
+  renderReply(res, proxyFailureReply(status), plan, requestId);
 }
 
 /** Counts bytes of a chunked body as it streams to the upstream; calls `onExceeded` once. */

@@ -1,5 +1,8 @@
 import type { BasicAuthConfig } from '../../config/config-types.js';
 import type { AuthFailureThrottle } from '../../auth/auth-failure-throttle.js';
+import { BcryptPoolError } from '../../auth/bcrypt-pool.js';
+import { ERROR_CATALOGUE } from '../../errors.js';
+import { tooManyRequests } from '../local-replies.js';
 import {
   createBasicAuthVerifier,
   parseBasicCredentials,
@@ -16,14 +19,16 @@ export interface BasicAuthStepOptions {
   readonly throttle: AuthFailureThrottle;
   /** Called once per checked credential (a cache hit counts as ok); not for missing ones. */
   readonly onResult?: (ok: boolean) => void;
-  /** The bcrypt comparison; injectable so tests can count calls. */
-  readonly compare?: PasswordCompare;
+  /** The bcrypt comparison: the gateway's worker pool; tests pass a counting one. */
+  readonly compare: PasswordCompare;
 }
 
 /**
  * Builds the step that guards a host with HTTP Basic Auth (SPEC §3 Basic Auth): 401 with a
- * challenge on missing or wrong credentials, 429 while the client IP is throttled. A cached
- * credential is answered synchronously; only a cache miss waits for bcrypt.
+ * challenge on missing or wrong credentials, 429 while the client IP is throttled or already has
+ * its 10 verifications running, 503 when the bcrypt pool's queue is full. A cached credential is
+ * answered synchronously; only a cache miss waits for bcrypt, and a miss identical to a check
+ * already running joins it without a bcrypt run (or a throttle slot) of its own.
  */
 export function createBasicAuthStep(opts: BasicAuthStepOptions): Step {
   const { cache, throttle, onResult } = opts;
@@ -36,10 +41,15 @@ export function createBasicAuthStep(opts: BasicAuthStepOptions): Step {
     }),
     body: 'Unauthorized\n',
   });
+  const verdict = (ok: boolean): StepResult => {
+    onResult?.(ok);
+    return ok ? undefined : unauthorized;
+  };
 
   return (ctx: RequestContext): StepResult | Promise<StepResult> => {
-    const blockedMs = throttle.blockedForMs(ctx.clientIp);
-    if (blockedMs > 0) return tooManyFailures(blockedMs);
+    const ip = ctx.clientIp;
+    const blockedMs = throttle.blockedForMs(ip);
+    if (blockedMs > 0) return tooManyRequests(blockedMs);
 
     const header = ctx.req.headers.authorization;
     const credentials = parseBasicCredentials(header);
@@ -47,18 +57,46 @@ export function createBasicAuthStep(opts: BasicAuthStepOptions): Step {
 
     const hash = verifier.expectedHash(credentials.user);
     const key = cache.keyOf(header);
-    if (cache.lookup(key, credentials.user, hash)) {
-      onResult?.(true);
-      return undefined;
+    if (cache.lookup(key, credentials.user, hash)) return verdict(true);
+
+    const joined = cache.pending(key, hash);
+    if (joined !== undefined) {
+      return joined.then((ok) => {
+        if (!ok) throttle.recordFailure(ip);
+        return verdict(ok);
+      }, poolBusy);
     }
+    const waitMs = throttle.begin(ip);
+    if (waitMs > 0) return tooManyRequests(waitMs);
     const check = (): Promise<boolean> => verifier.verify(credentials, hash);
-    return cache.verify(key, credentials.user, hash, check).then((ok) => {
-      onResult?.(ok);
-      if (ok) return undefined;
-      throttle.recordFailure(ctx.clientIp);
-      return unauthorized;
-    });
+    return cache.verify(key, credentials.user, hash, check).then(
+      (ok) => {
+        throttle.end(ip, !ok);
+        return verdict(ok);
+      },
+      (err: unknown) => {
+        // No verdict, so no failure: the client did nothing wrong when the pool is full.
+        throttle.end(ip, false);
+        return poolBusy(err);
+      },
+    );
   };
+}
+
+const SERVICE_UNAVAILABLE: LocalReply = Object.freeze({
+  status: ERROR_CATALOGUE.PORTICO_AUTH_BUSY.status,
+  headers: Object.freeze({ 'Retry-After': '1' }),
+  body: ERROR_CATALOGUE.PORTICO_AUTH_BUSY.body,
+});
+
+/**
+ * A full bcrypt queue is the gateway's capacity, not this client's fault: 503 with Retry-After,
+ * as nginx answers when limit_conn is exceeded. Any other error reaches the request handler,
+ * which logs it with its code and answers 500.
+ */
+function poolBusy(err: unknown): StepResult {
+  if (err instanceof BcryptPoolError && err.code === 'PORTICO_AUTH_BUSY') return SERVICE_UNAVAILABLE;
+  throw err;
 }
 
 /**
@@ -68,15 +106,4 @@ export function createBasicAuthStep(opts: BasicAuthStepOptions): Step {
 function quoteRealm(realm: string): string {
   // eslint-disable-next-line no-control-regex
   return realm.replace(/[\u0000-\u001f\u007f]/g, '').replace(/["\\]/g, '\\$&');
-}
-
-function tooManyFailures(blockedMs: number): LocalReply {
-  return {
-    status: 429,
-    headers: {
-      'Retry-After': String(Math.max(1, Math.ceil(blockedMs / 1000))),
-      'Content-Type': 'text/plain; charset=utf-8',
-    },
-    body: 'Too Many Requests\n',
-  };
 }

@@ -1,3 +1,4 @@
+import { PAYLOAD_TOO_LARGE } from '../local-replies.js';
 import type { Step } from '../step.js';
 
 /**
@@ -5,9 +6,8 @@ import type { Step } from '../step.js';
  * Chunked bodies are counted while they stream (proxy-action.ts).
  */
 export function createBodyLimitStep(maxBytes: number): Step {
-  const reply = Object.freeze({ status: 413, body: 'Payload Too Large\n', headers: { connection: 'close' } });
   return (ctx) => {
     const declared = ctx.req.headers['content-length'];
-    return declared !== undefined && Number(declared) > maxBytes ? reply : undefined;
+    return declared !== undefined && Number(declared) > maxBytes ? PAYLOAD_TOO_LARGE : undefined;
   };
 }

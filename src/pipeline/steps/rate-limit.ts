@@ -2,7 +2,8 @@ import type { RateLimitConfig } from '../../config/config-types.js';
 import type { BucketStore, TakeResult } from '../../ratelimit/bucket-store.js';
 import { compileRateLimitKey } from '../../ratelimit/rate-limit-key.js';
 import type { RequestContext } from '../request-context.js';
-import type { LocalReply, Step, StepResult } from '../step.js';
+import { tooManyRequests } from '../local-replies.js';
+import type { Step, StepResult } from '../step.js';
 
 /** What one rate-limit step needs: where it applies, its limit, and the long-lived store. */
 export interface RateLimitStepOptions {
@@ -13,8 +14,6 @@ export interface RateLimitStepOptions {
   /** Called for each rejected request, for the rate-limited metric. */
   readonly onLimited?: (scope: string) => void;
 }
-
-const TOO_MANY = 'Too Many Requests\n';
 
 /**
  * Tokens this request took from earlier limits (the host's, before the route's). When a later
@@ -50,29 +49,14 @@ export function createRateLimitStep(opts: RateLimitStepOptions): Step {
     refundEarlier?.();
     taken.delete(ctx);
     onLimited?.(scope);
-    return tooManyRequests(limitHeader, result.retryAfterMs);
+    // draft-ietf-httpapi-ratelimit-headers: quota, what is left, seconds until it is usable.
+    const reset = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
+    return tooManyRequests(result.retryAfterMs, { 'RateLimit-Limit': limitHeader, 'RateLimit-Remaining': '0', 'RateLimit-Reset': reset });
   };
 
   return (ctx: RequestContext) => {
     const key = keyPrefix + clientKey(ctx);
     const result = store.take(key, limit);
     return result instanceof Promise ? result.then((r) => decide(ctx, key, r)) : decide(ctx, key, result);
-  };
-}
-
-function tooManyRequests(limitHeader: string, retryAfterMs: number): LocalReply {
-  // SPEC §3: whole seconds, at least 1 (a 0 would invite an immediate retry storm).
-  const seconds = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
-  return {
-    status: 429,
-    headers: {
-      'Retry-After': seconds,
-      // draft-ietf-httpapi-ratelimit-headers: quota, what is left, seconds until it is usable.
-      'RateLimit-Limit': limitHeader,
-      'RateLimit-Remaining': '0',
-      'RateLimit-Reset': seconds,
-      'Content-Type': 'text/plain; charset=utf-8',
-    },
-    body: TOO_MANY,
   };
 }

@@ -104,6 +104,25 @@ t.test('HTTP/2 request bodies without Content-Length: one upstream request each,
   t.notOk(up.requests.some((r) => r.url === '/admin'), 'the smuggled request never reached the upstream');
 });
 
+t.test('HTTP/2 body longer than its Content-Length never reaches the upstream raw', async (t) => {
+  const session = h2connect(`https://127.0.0.1:${portico.https}`, { rejectUnauthorized: false, servername: 'secure.test' });
+  session.on('error', () => undefined);
+  t.teardown(() => session.destroy());
+  const before = up.requests.length;
+  const outcome = await new Promise<string>((resolve) => {
+    const stream = session.request({ ':method': 'POST', ':path': '/h2-cl-lie', ':authority': 'secure.test', 'content-length': '5' }, { endStream: false });
+    stream.on('response', (h) => resolve(`status ${String(h[':status'])}`));
+    stream.on('error', (err) => resolve(`error ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+    stream.on('close', () => resolve(`closed ${stream.rstCode}`));
+    stream.resume();
+    stream.end(SMUGGLED);
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  const got = up.requests.slice(before);
+  t.ok(got.every((r) => r.body.length <= 5), `no upstream request carries more than the declared 5 bytes (${outcome})`);
+  t.notOk(up.requests.some((r) => r.url === '/admin'), 'the smuggled request never reached the upstream');
+});
+
 t.test('kept-alive upstream connections carry exactly the client requests', async (t) => {
   for (const [conn, reqs] of up.perConnection()) {
     t.ok(reqs.every((r) => r.url !== '/admin'), `connection ${conn}: no request the client did not send`);

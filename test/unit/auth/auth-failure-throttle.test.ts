@@ -40,3 +40,60 @@ t.test('the map is bounded', async (t) => {
   t.ok(throttle.blockedForMs('b') > 0);
   t.ok(throttle.blockedForMs('c') > 0);
 });
+
+t.test('verifications in flight count: at most 10 per IP run at once, the rest are refused at once', async (t) => {
+  let time = 0;
+  const throttle = createAuthFailureThrottle({ now: () => time });
+  t.teardown(() => throttle.close());
+  for (let i = 0; i < 10; i++) t.equal(throttle.begin('1.1.1.1'), 0, `verification ${i + 1} is granted`);
+  t.equal(throttle.begin('1.1.1.1'), 1_000, 'the 11th waits; no window yet, so Retry-After 1 s');
+  t.equal(throttle.blockedForMs('1.1.1.1'), 0, 'nothing failed yet: requests that need no bcrypt pass');
+  t.equal(throttle.begin('2.2.2.2'), 0, 'per client IP');
+  time = 500;
+  for (let i = 0; i < 10; i++) throttle.end('1.1.1.1', true);
+  t.equal(throttle.blockedForMs('1.1.1.1'), 60_000, 'ten failures: blocked for the window that began at the first');
+  t.equal(throttle.begin('1.1.1.1'), 60_000);
+  time = 60_500;
+  t.equal(throttle.begin('1.1.1.1'), 0, 'a new window');
+});
+
+t.test('a right credential frees its slot and counts nothing', async (t) => {
+  let time = 0;
+  const throttle = createAuthFailureThrottle({ now: () => time });
+  t.teardown(() => throttle.close());
+  for (let round = 0; round < 5; round++) {
+    for (let i = 0; i < 10; i++) t.equal(throttle.begin('1.1.1.1'), 0);
+    for (let i = 0; i < 10; i++) throttle.end('1.1.1.1', false);
+  }
+  t.equal(throttle.blockedForMs('1.1.1.1'), 0);
+  t.equal(throttle.begin('1.1.1.1'), 0, '50 right credentials, no failure');
+});
+
+t.test('failures and running verifications share the limit', async (t) => {
+  let time = 0;
+  const throttle = createAuthFailureThrottle({ now: () => time });
+  t.teardown(() => throttle.close());
+  for (let i = 0; i < 7; i++) throttle.recordFailure('1.1.1.1');
+  time = 10_000;
+  t.equal(throttle.begin('1.1.1.1'), 0);
+  t.equal(throttle.begin('1.1.1.1'), 0);
+  t.equal(throttle.begin('1.1.1.1'), 0);
+  t.equal(throttle.begin('1.1.1.1'), 50_000, '7 failures + 3 running: Retry-After until the window ends');
+  throttle.end('1.1.1.1', false);
+  t.equal(throttle.begin('1.1.1.1'), 0, 'a right one frees its slot');
+});
+
+t.test('a verification that outlives its window counts in the next one', async (t) => {
+  let time = 0;
+  const throttle = createAuthFailureThrottle({ now: () => time, sweepIntervalMs: 1 });
+  t.teardown(() => throttle.close());
+  for (let i = 0; i < 9; i++) throttle.recordFailure('1.1.1.1');
+  t.equal(throttle.begin('1.1.1.1'), 0, 'the 10th slot');
+  time = 60_000;
+  t.equal(throttle.blockedForMs('1.1.1.1'), 0, 'the window ended');
+  for (let i = 0; i < 9; i++) t.equal(throttle.begin('1.1.1.1'), 0);
+  t.equal(throttle.begin('1.1.1.1'), 1_000, 'the one still running holds the 10th slot');
+  time = 61_000;
+  throttle.end('1.1.1.1', true);
+  t.equal(throttle.begin('1.1.1.1'), 60_000, 'its failure opened the new window');
+});

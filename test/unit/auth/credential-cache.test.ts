@@ -71,3 +71,15 @@ t.test('the cache is bounded and evicts the least recently used entry', async (t
   t.equal(cache.lookup('b', 'u', 'H'), false, 'b was the least recently used');
   t.equal(cache.lookup('c', 'u', 'H'), true);
 });
+
+t.test('pending exposes the running check of a key and hash, and only while it runs', async (t) => {
+  const cache = createCredentialCache();
+  t.equal(cache.pending('k', 'H'), undefined);
+  let release: (ok: boolean) => void = () => {};
+  const flight = cache.verify('k', 'u', 'H', () => new Promise<boolean>((resolve) => (release = resolve)));
+  t.equal(cache.pending('k', 'H'), flight, 'the same promise: joining costs no check');
+  t.equal(cache.pending('k', 'H2'), undefined, 'another hash is another check');
+  release(true);
+  await flight;
+  t.equal(cache.pending('k', 'H'), undefined);
+});

@@ -2,6 +2,7 @@ import bcrypt from 'bcryptjs';
 import t from 'tap';
 import { fakeContext } from '../../../helpers/fake-context.js';
 import { createAuthFailureThrottle } from '../../../../src/auth/auth-failure-throttle.js';
+import { BcryptPoolError } from '../../../../src/auth/bcrypt-pool.js';
 import { createCredentialCache } from '../../../../src/auth/credential-cache.js';
 import type { BasicAuthConfig } from '../../../../src/config/config-types.js';
 import type { RequestContext } from '../../../../src/pipeline/request-context.js';
@@ -133,6 +134,86 @@ t.test('requests without credentials do not count towards the throttle', async (
   for (let i = 0; i < 50; i++) t.match(step(ctx()), { status: 401 });
   for (let i = 0; i < 9; i++) await step(ctx(basic('alice', 'wrong')));
   t.equal(await step(ctx(basic('alice', 'secret'))), undefined, 'only 9 failures counted');
+});
+
+/** A compare that holds every call until the test releases it with a verdict or an error. */
+function heldCompare() {
+  const held: { hash: string; settle: (ok: boolean | Error) => void }[] = [];
+  const compare = (_password: string, hash: string) =>
+    new Promise<boolean>((resolve, reject) => {
+      held.push({ hash, settle: (ok) => (ok instanceof Error ? reject(ok) : resolve(ok)) });
+    });
+  return { held, compare };
+}
+
+t.test('concurrent wrong credentials from one IP: 10 bcrypt runs, the rest 429 at once', async (t) => {
+  const { options } = setup(t);
+  const { held, compare } = heldCompare();
+  const step = createBasicAuthStep({ ...options, compare });
+  const replies = Array.from({ length: 15 }, (_, i) => step(ctx(basic('alice', `guess${i}`))));
+  t.equal(held.length, 10, 'only 10 compares started');
+  const refused = replies.filter((r) => !(r instanceof Promise));
+  t.equal(refused.length, 5, 'five answered synchronously');
+  for (const r of refused) t.match(r, { status: 429, headers: { 'Retry-After': '1' } }, 'no window yet: try again in 1 s');
+  t.equal(step(ctx(basic('alice', 'secret'), '2.2.2.2')) instanceof Promise, true, 'another IP still gets a check');
+  t.equal(held.length, 11);
+  for (const h of held) h.settle(false);
+  const settled = await Promise.all(replies);
+  t.equal(settled.filter((r) => r?.status === 401).length, 10);
+  t.match(step(ctx(basic('alice', 'secret'))), { status: 429, headers: { 'Retry-After': '60' } }, 'ten failures: blocked');
+});
+
+t.test('right credentials free their slot: a burst of logins is refused only while 10 run', async (t) => {
+  const { options } = setup(t);
+  const { held, compare } = heldCompare();
+  const step = createBasicAuthStep({ ...options, compare });
+  const first = Array.from({ length: 10 }, (_, i) => step(ctx(basic(i === 0 ? 'alice' : `user${i}`, 'secret'))));
+  t.match(step(ctx(basic('user10', 'secret'))), { status: 429 });
+  held.splice(0).forEach((h, i) => h.settle(i === 0));
+  const replies = await Promise.all(first);
+  t.equal(replies[0], undefined, 'alice is in');
+  const next = step(ctx(basic('alice', 'secret')));
+  t.equal(next, undefined, 'and cached');
+  const later = step(ctx(basic('user11', 'secret')));
+  t.ok(later instanceof Promise, 'nine failures + nothing running: one more check may run');
+  held.splice(0).forEach((h) => h.settle(false));
+  await later;
+});
+
+t.test('identical concurrent checks share one compare and one throttle slot', async (t) => {
+  const { options, throttle } = setup(t);
+  const { held, compare } = heldCompare();
+  const step = createBasicAuthStep({ ...options, compare });
+  const others = Array.from({ length: 9 }, (_, i) => step(ctx(basic('alice', `other${i}`))));
+  const same = Array.from({ length: 20 }, () => step(ctx(basic('alice', 'wrong'))));
+  t.equal(held.length, 10, '9 + 1 compares');
+  t.ok(same.every((r) => r instanceof Promise), 'all 20 wait for the one check');
+  held.splice(0).forEach((h) => h.settle(false));
+  await Promise.all([...others, ...same]);
+  t.ok(throttle.blockedForMs('1.1.1.1') > 0, 'each joined wrong credential still counts as a failure');
+});
+
+t.test('a full bcrypt queue answers 503 and counts no failure', async (t) => {
+  const { options, throttle } = setup(t);
+  const busy = async (): Promise<boolean> => {
+    throw new BcryptPoolError('PORTICO_AUTH_BUSY', 'bcrypt queue is full');
+  };
+  const step = createBasicAuthStep({ ...options, compare: busy });
+  for (let i = 0; i < 20; i++) {
+    t.match(await step(ctx(basic('alice', `x${i}`))), { status: 503, headers: { 'Retry-After': '1' } });
+  }
+  t.equal(throttle.blockedForMs('1.1.1.1'), 0);
+  t.equal(throttle.begin('1.1.1.1'), 0, 'every slot was given back');
+});
+
+t.test('a dead worker is a server error (logged by the handler), and frees the slot', async (t) => {
+  const { options, throttle } = setup(t);
+  const { held, compare } = heldCompare();
+  const step = createBasicAuthStep({ ...options, compare });
+  const reply = step(ctx(basic('alice', 'x')));
+  held[0]?.settle(new BcryptPoolError('PORTICO_AUTH_WORKER_FAILED', 'bcrypt worker exited with code 1'));
+  await t.rejects(reply as Promise<unknown>, { code: 'PORTICO_AUTH_WORKER_FAILED' });
+  t.equal(throttle.blockedForMs('1.1.1.1'), 0);
 });
 
 t.test('quotes and backslashes in the realm are escaped', async (t) => {
