@@ -11,8 +11,8 @@ export interface DashboardSources {
   upstreams(): Readonly<Record<string, { readonly targets: readonly DashboardTarget[] }>>;
   certificates(): readonly CertificateStatus[];
   reloads(): readonly ReloadEntry[];
-  /** Rate-limited requests by scope (`host:NAME`, `route:…`), and rejected credentials. */
-  refusals(): Promise<{ readonly rateLimited: ReadonlyMap<string, number>; readonly authRefused: number }>;
+  /** Rate-limited requests by scope (`host:NAME`, `route:…`), rejected credentials, and checks refused while bcrypt was saturated. */
+  refusals(): Promise<{ readonly rateLimited: ReadonlyMap<string, number>; readonly authRefused: number; readonly authBusy: number }>;
   readonly traffic: TrafficHistory;
 }
 
@@ -62,6 +62,7 @@ export async function buildDashboardState(sources: DashboardSources, query: URLS
       rps: look.totalRps(),
       rateLimited: [...refusals.rateLimited.values()].reduce((a, b) => a + b, 0),
       authRefused: refusals.authRefused,
+      authBusy: refusals.authBusy,
     },
     hosts: { ...hosts, items: hosts.items.map((h): HostRow => ({ ...hostView(h), ...look.traffic(h.name) })) },
     upstreams: page(upstreamRows, query.get('upage'), size),

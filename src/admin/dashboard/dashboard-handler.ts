@@ -21,9 +21,11 @@ export function createDashboardHandler(backend: DashboardBackend): (path: string
     refusals: async () => {
       const limited = await backend.metrics.rateLimited.get();
       const auth = await backend.metrics.authFailures.get();
+      const busy = await backend.metrics.bcryptRejected.get();
       return {
         rateLimited: new Map(limited.values.map((v) => [String(v.labels.scope), v.value])),
         authRefused: auth.values.reduce((n, v) => n + v.value, 0),
+        authBusy: busy.values.reduce((n, v) => n + v.value, 0),
       };
     },
     traffic: new TrafficHistory(() => backend.metrics.requestCounts()),

@@ -191,6 +191,7 @@ function renderRefusals(s: DashboardState): void {
   const rows = [
     ...limited,
     { key: 'auth', sig: String(s.summary.authRefused), build: () => el('tr', '', td('Basic Auth: wrong credentials'), td(num(s.summary.authRefused), 'num')) },
+    ...(s.summary.authBusy > 0 ? [{ key: 'busy', sig: String(s.summary.authBusy), build: () => el('tr', '', td('Basic Auth: checks queue full (503)'), td(num(s.summary.authBusy), 'num')) }] : []),
     ...s.rateLimited.map((r) => ({ key: `rl:${r.scope}`, sig: String(r.count), build: () => el('tr', '', td(`rate limit ${r.scope}`), td(num(r.count), 'num')) })),
   ];
   renderRows('refusals', rows, '');

@@ -78,6 +78,8 @@ export interface DashboardState {
     readonly rps: number | null;
     readonly rateLimited: number;
     readonly authRefused: number;
+    /** Credential checks answered 503 because the bcrypt queue was full. */
+    readonly authBusy: number;
   };
   readonly hosts: Page<HostRow>;
   readonly upstreams: Page<UpstreamRow>;

@@ -18,7 +18,7 @@ const sources = {
   upstreams: () => ({ app: { targets: [{ url: 'http://127.0.0.1:8000', healthy: true, inFlight: 0 }] } }),
   certificates: () => [],
   reloads: () => [],
-  refusals: async () => ({ rateLimited: new Map([['host:h0001.test', 3]]), authRefused: 2 }),
+  refusals: async () => ({ rateLimited: new Map([['host:h0001.test', 3]]), authRefused: 2, authBusy: 1 }),
   traffic: new TrafficHistory(() => new Map([...counts].map(([h, c]) => [h, c.slice()])), () => now),
 };
 const state = (q: string) => buildDashboardState(sources, new URLSearchParams(q));
@@ -38,6 +38,7 @@ t.test('1,001 hosts: one page at a time, a filter, and sorting by traffic', asyn
   t.equal((await state('sort=traffic')).hosts.items[0]!.name, 'h0500.test');
   t.equal(first.summary.rateLimited, 3);
   t.equal(first.summary.authRefused, 2);
+  t.equal(first.summary.authBusy, 1);
 });
 
 t.test('no secret: no password hash, header value or response body', async (t) => {
