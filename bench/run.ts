@@ -44,6 +44,8 @@ interface Result {
   /** First and third quartiles of those per-round ratios: the spread the machine allowed. */
   cpuRatioIqr: readonly [number, number] | undefined;
   rssMiB: number | undefined;
+  /** Bytes read by wrk per response, head included: what a compressed response saves. */
+  bytesPerReq: number;
   errors: number;
 }
 
@@ -84,7 +86,7 @@ function toMicros(text: string): number {
   return m[2] === 'us' ? v : m[2] === 'ms' ? v * 1000 : v * 1e6;
 }
 
-async function wrk(url: string, conns: number, headers: string[]): Promise<{ rps: number; p50: number; p99: number; total: number; errors: number }> {
+async function wrk(url: string, conns: number, headers: string[]): Promise<{ rps: number; p50: number; p99: number; total: number; bytes: number; errors: number }> {
   const args = ['-t', '1', '-c', String(conns), '-d', DURATION, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
   const [c, a] = pinned(0, 'wrk', args);
   const out = await new Promise<string>((resolve, reject) => {
@@ -100,7 +102,9 @@ async function wrk(url: string, conns: number, headers: string[]): Promise<{ rps
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const errors = non2xx + (sock ? sock.slice(1).reduce((n, v) => n + Number(v), 0) : 0);
-  return { rps, p50, p99, total, errors };
+  const read = /([\d.]+)([KMG]?)B read/.exec(out);
+  const bytes = read ? Number(read[1]) * ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as Record<string, number>)[read[2]!]! : NaN;
+  return { rps, p50, p99, total, bytes, errors };
 }
 
 interface Scenario {
@@ -148,6 +152,7 @@ async function measureAll(scenarios: readonly Scenario[]): Promise<Result[]> {
           cpuRatio: undefined,
           cpuRatioIqr: undefined,
           rssMiB: sc.pid ? rssMiB(sc.pid) : undefined,
+          bytesPerReq: r.bytes / r.total,
           errors: r.errors,
         });
         samples.set(key, list);
@@ -171,6 +176,7 @@ async function measureAll(scenarios: readonly Scenario[]): Promise<Result[]> {
     cpuRatio: list[0]!.cpuRatio === undefined ? undefined : median(list.map((r) => r.cpuRatio!)),
     cpuRatioIqr: list[0]!.cpuRatio === undefined ? undefined : quartiles(list.map((r) => r.cpuRatio!)),
     rssMiB: list[0]!.rssMiB === undefined ? undefined : Math.max(...list.map((r) => r.rssMiB!)),
+    bytesPerReq: median(list.map((r) => r.bytesPerReq)),
     errors: list.reduce((n, r) => n + r.errors, 0),
   }));
 }
@@ -242,6 +248,7 @@ hosts:
     rateLimit: { rate: 10000000/s, burst: 10000000 }
     routes: [ { upstream: app, rateLimit: { rate: 10000000/s, burst: 10000000 } } ]
   tls.local: { tls: self-signed, routes: [ { upstream: app } ] }
+  compress.local: { tls: off, compress: true, routes: [ { upstream: app } ] }
 `;
   writeFileSync(join(dir, 'routes.yaml'), config);
   const logFile = join(dir, 'access.log');
@@ -270,7 +277,8 @@ async function startNginx(upstreamPort: number): Promise<{ child: ChildProcess; 
 events { worker_connections 1024; }
 http { access_log ${dir}/access.log; client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
   upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
-  server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; } } }
+  gzip_types application/json; gzip_comp_level 5; gzip_min_length 1024; gzip_vary on;
+  server { listen 127.0.0.1:${port}; gzip on; location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; } } }
 `);
     const [c, a] = pinned(1, bin, ['-p', dir, '-c', join(dir, 'nginx.conf')]);
     const child = spawn(c, a, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -302,10 +310,11 @@ function table(results: Result[]): string {
       r.cpuUsPerReq === undefined ? '-' : r.cpuUsPerReq.toFixed(1),
       r.cpuRatio === undefined ? '-' : r.name === FLOOR ? '1.00' : `${r.cpuRatio.toFixed(2)} (${r.cpuRatioIqr![0].toFixed(2)}–${r.cpuRatioIqr![1].toFixed(2)})`,
       r.rssMiB === undefined ? '-' : r.rssMiB.toFixed(0),
+      r.bytesPerReq.toFixed(0),
       String(r.errors),
     ];
   });
-  const head = ['peer', 'conns', 'req/s', '×direct', 'p50 µs', 'Δp50 vs direct', 'p99 µs', 'CPU µs/req', '×floor CPU', 'RSS MiB', 'errors'];
+  const head = ['peer', 'conns', 'req/s', '×direct', 'p50 µs', 'Δp50 vs direct', 'p99 µs', 'CPU µs/req', '×floor CPU', 'RSS MiB', 'bytes/resp', 'errors'];
   return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
@@ -328,8 +337,22 @@ async function main(): Promise<void> {
     { name: 'portico TLS handshake/req', url: secure, pid, headers: ['Host: tls.local', 'Connection: close'] },
   ];
   if (nginx) scenarios.push({ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/`, pid: nginx.child.pid, headers: ['Host: bench.local'] });
-  const results = await measureAll(scenarios);
-  const probes = await probeAll([
+  // 20 KB JSON: the same route uncompressed, then gzip and brotli (SPEC §4 Compression).
+  scenarios.push(
+    { name: 'portico 20 KB JSON', url: `${plain}json`, pid, headers: ['Host: bench.local', 'Accept-Encoding: gzip, br'] },
+    { name: 'portico 20 KB JSON gzip', url: `${plain}json`, pid, headers: ['Host: compress.local', 'Accept-Encoding: gzip'] },
+    { name: 'portico 20 KB JSON br', url: `${plain}json`, pid, headers: ['Host: compress.local', 'Accept-Encoding: gzip, br'] },
+  );
+  if (nginx) {
+    scenarios.push(
+      { name: 'nginx 20 KB JSON', url: `http://127.0.0.1:${nginx.port}/json`, pid: nginx.child.pid, headers: ['Host: bench.local'] },
+      { name: 'nginx 20 KB JSON gzip on', url: `http://127.0.0.1:${nginx.port}/json`, pid: nginx.child.pid, headers: ['Host: bench.local', 'Accept-Encoding: gzip'] },
+    );
+  }
+  // BENCH_ONLY=regex runs a subset (the floor always runs: the CPU ratios are relative to it).
+  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+  const results = await measureAll(only ? scenarios.filter((sc) => sc.name === FLOOR || sc.name === 'direct' || only.test(sc.name)) : scenarios);
+  const probes = only ? [] : await probeAll([
     { name: 'direct', port: upstream.port, host: 'bench.local' },
     { name: 'bare http-proxy', port: bare.port, host: 'bench.local' },
     { name: 'portico', port: portico.http, host: 'bench.local' },
@@ -341,6 +364,7 @@ async function main(): Promise<void> {
   console.log(`\nPortico benchmark — ${new Date().toISOString()} — Node ${process.version} — ${cpu} — wrk ${DURATION} per run, ${ROUNDS} interleaved rounds${TASKSET ? ', proxies pinned to CPU 1, wrk to CPU 0' : ''}\n`);
   console.log(table(results));
   console.log('\nCPU µs/req: the proxy process only (utime+stime from /proc ÷ requests), minimum over rounds. ×floor CPU: median over rounds of the ratio to the bare http-proxy script in the same round (interquartile range in brackets).');
+  console.log('bytes/resp: bytes wrk read per response, head included (median). The 20 KB JSON rows: compress off, gzip level 5, brotli quality 4; nginx with gzip on, gzip_comp_level 5.');
   console.log('req/s and latencies: medians over rounds. "TLS handshake/req" sends Connection: close, so every request is a new TLS connection.');
   console.log(`\nLatency at a fixed rate: ${PROBE_RATE} req/s offered over ${PROBE_CONNS} keep-alive connections (open loop, bench/latency-probe.ts), medians over rounds. "late sends": requests not sent because every connection was still waiting.\n`);
   console.log(probeTable(probes));

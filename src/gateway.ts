@@ -12,7 +12,8 @@ import { watchFiles } from './watch/watch-files.js';
 import { Reloader, type ReloadResult } from './reload/reloader.js';
 import { compileRouteTable } from './routing/compile-route-table.js';
 import type { RouteTable } from './routing/route-table.js';
-import { createHttpListener, createHttpsListener, type Listener } from './server/listeners.js';
+import { createHttpListener, createHttpsListener, type EdgeHandlers, type Listener } from './server/listeners.js';
+import { refusalContext } from './server/refusal-context.js';
 import { createRequestHandler, createUpgradeHandler, type EdgeContext } from './server/request-handler.js';
 import { createSecurityServices, type SecurityServices } from './security-services.js';
 import { createTlsServices, type TlsServices } from './tls-services.js';
@@ -197,15 +198,10 @@ export class Gateway {
   private createListener(role: ListenerRole): Listener {
     const edge = (this.edgeContext ??= this.edge());
     if (role === 'http') {
-      const http = createHttpListener();
-      const onRequest = createRequestHandler(edge, 'http');
-      http.on('request', onRequest);
-      http.on('upgrade', createUpgradeHandler(edge, 'http', onRequest));
-      return http;
+      return createHttpListener(this.edgeHandlers(edge, 'http'));
     }
     if (role === 'https') {
-      const onRequest = createRequestHandler(edge, 'https');
-      const https = createHttpsListener(this.tls.serverOptions(), onRequest, createUpgradeHandler(edge, 'https', onRequest));
+      const https = createHttpsListener(this.tls.serverOptions(), this.edgeHandlers(edge, 'https'));
       this.tls.attach(https as unknown as TlsServer);
       return https;
     }
@@ -221,6 +217,16 @@ export class Gateway {
       },
       this.log.child({ module: 'admin' }),
     );
+  }
+
+  /** The handlers of a public listener; a request the listener refuses itself is logged like the rest. */
+  private edgeHandlers(edge: EdgeContext, proto: 'http' | 'https'): EdgeHandlers {
+    const request = createRequestHandler(edge, proto);
+    return {
+      request,
+      upgrade: createUpgradeHandler(edge, proto, request),
+      refused: (req, status, requestId, bytes) => edge.finish(refusalContext(this.table, req, proto, requestId), status, bytes),
+    };
   }
 
   /** A listener bound for a reload that failed: never served, closed at once. */

@@ -72,10 +72,18 @@ async function handle(backend: AdminBackend, dashboard: ReturnType<typeof create
   }
 }
 
-function upstreamsView(targets: readonly TargetState[]): Record<string, { targets: { url: string; healthy: boolean; inFlight: number }[] }> {
-  const view: Record<string, { targets: { url: string; healthy: boolean; inFlight: number }[] }> = {};
+/** One target in `GET /upstreams`; `connections` is its keep-alive pool (active, idle, queued). */
+interface TargetView {
+  url: string;
+  healthy: boolean;
+  inFlight: number;
+  connections: ReturnType<TargetState['poolState']>;
+}
+
+function upstreamsView(targets: readonly TargetState[]): Record<string, { targets: TargetView[] }> {
+  const view: Record<string, { targets: TargetView[] }> = {};
   for (const t of targets) {
-    (view[t.upstream] ??= { targets: [] }).targets.push({ url: t.url, healthy: t.healthy, inFlight: t.inFlight });
+    (view[t.upstream] ??= { targets: [] }).targets.push({ url: t.url, healthy: t.healthy, inFlight: t.inFlight, connections: t.poolState() });
   }
   return view;
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { openCompressionStreams } from '../proxy/compression.js';
 import { RequestStats } from './request-stats.js';
 
 /**
@@ -38,6 +39,12 @@ export class Metrics {
   readonly bcryptRejected = new Counter({ name: 'portico_auth_bcrypt_rejected_total', help: 'Credential checks answered 503 because the bcrypt queue was full', registers: [this.registry] });
   readonly bcryptWorkerExits = new Counter({ name: 'portico_auth_bcrypt_worker_exits_total', help: 'bcrypt worker threads that died and were replaced', registers: [this.registry] });
   readonly certExpiry = new Gauge({ name: 'portico_certificate_expiry_seconds', help: 'Unix time at which the served certificate expires', labelNames: ['host', 'source'] as const, registers: [this.registry] });
+  readonly compressionStreams: Gauge = new Gauge({
+    name: 'portico_compression_streams_open',
+    help: 'Response compression streams in use (each holds native zlib memory until its response closes)',
+    registers: [this.registry],
+    collect: (): void => this.compressionStreams.set(openCompressionStreams()),
+  });
   readonly reloads = new Counter({ name: 'portico_reloads_total', help: 'Configuration reloads by result, one per change of the file', labelNames: ['result'] as const, registers: [this.registry] });
   /** 0 while the file on disk is rejected (the previous config serves), as Prometheus' own gauge. */
   readonly lastReloadOk = new Gauge({ name: 'portico_config_last_reload_successful', help: '1 when the last reload (or the start) accepted the file, 0 while it is rejected', registers: [this.registry] });

@@ -84,6 +84,24 @@ export type RouteAction =
     }
   | { readonly kind: 'redirect'; readonly to: string; readonly status: number };
 
+/** `allow` / `deny` lists as written (validated addresses and CIDRs); see SPEC §4 Access control. */
+export interface AccessConfig {
+  /** When present, only these addresses pass (an empty list refuses everyone). */
+  readonly allow: readonly string[] | undefined;
+  /** Checked first: a listed address is refused. */
+  readonly deny: readonly string[];
+}
+
+/** An HTML error page, read when the config loads. */
+export interface ErrorPage {
+  /** Absolute path of the file. */
+  readonly file: string;
+  readonly html: string;
+}
+
+/** Status (401 403 404 429 502 503 504) → the page Portico serves for its own reply. */
+export type ErrorPagesConfig = Readonly<Record<string, ErrorPage>>;
+
 export interface RouteConfig {
   /** Normalised prefix: leading `/`, no trailing `/` except for the root `/`. */
   readonly path: string;
@@ -91,6 +109,10 @@ export interface RouteConfig {
   readonly rewrite: string | undefined;
   readonly rateLimit: RateLimitConfig | undefined;
   readonly action: RouteAction;
+  /** Compress proxied responses (the route's `compress`, else its host's; default false). */
+  readonly compress: boolean;
+  /** The route's access lists, else its host's (a route's lists replace the host's), or none. */
+  readonly access: AccessConfig | undefined;
 }
 
 export interface BasicAuthConfig {
@@ -112,6 +134,10 @@ export interface HostConfig {
   readonly maxBodySize: number | undefined;
   readonly basicAuth: BasicAuthConfig | undefined;
   readonly noindex: boolean;
+  /** The host's own access lists (for replies before a route is known). */
+  readonly access: AccessConfig | undefined;
+  /** Top-level pages merged with the host's (the host's win per status). */
+  readonly errorPages: ErrorPagesConfig;
   readonly routes: readonly RouteConfig[];
 }
 
@@ -130,5 +156,7 @@ export interface Config {
   readonly trustedProxies: readonly string[];
   readonly log: LogConfig;
   readonly upstreams: ReadonlyMap<string, UpstreamConfig>;
+  /** Top-level `errorPages` (used for unknown hosts; merged into each host's). */
+  readonly errorPages: ErrorPagesConfig;
   readonly hosts: readonly HostConfig[];
 }

@@ -1,9 +1,12 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { resolveAcmeDirectory } from '../tls/acme-directory.js';
 import type {
+  AccessConfig,
   Config,
+  ErrorPage,
+  ErrorPagesConfig,
   HostConfig,
   ListenAddress,
   RateLimitConfig,
@@ -14,7 +17,7 @@ import type {
   UpstreamConfig,
 } from './config-types.js';
 import { parseTarget, targetProblem } from './parse-target.js';
-import type { RawHost, RawRateLimit, RawRoute, RawUpstream, RoutesFile } from './schema.js';
+import type { RawErrorPages, RawHost, RawRateLimit, RawRoute, RawUpstream, RoutesFile } from './schema.js';
 import { parseDuration, parseRate, parseSize } from './units.js';
 
 /** A semantic problem, located by JSON path; load-config turns it into FILE:LINE:COL. */
@@ -62,6 +65,7 @@ export function normalizeConfig(file: string, raw: RoutesFile): { config: Config
     upstreams.set(name, normalizeUpstream(name, up, ['upstreams', name], issue));
   }
 
+  const errorPages = readErrorPages(raw.errorPages, ['errorPages'], baseDir, issue);
   const seenNames = new Map<string, string>();
   const hosts: HostConfig[] = [];
   for (const [rawName, host] of Object.entries(raw.hosts ?? {})) {
@@ -70,7 +74,7 @@ export function normalizeConfig(file: string, raw: RoutesFile): { config: Config
     const aliases = (host.aliases ?? []).map((a, i) =>
       checkHostName(a, [...path, 'aliases', String(i)], 'value', seenNames, issue, rawName),
     );
-    hosts.push(normalizeHost(name, aliases, host, path, { baseDir, tls, upstreams, issue }));
+    hosts.push(normalizeHost(name, aliases, host, path, { baseDir, tls, upstreams, issue, errorPages }));
   }
 
   const config: Config = {
@@ -82,6 +86,7 @@ export function normalizeConfig(file: string, raw: RoutesFile): { config: Config
     trustedProxies,
     log: { level: raw.log?.level ?? 'info', access: raw.log?.access ?? true },
     upstreams,
+    errorPages,
     hosts,
   };
   return { config, issues };
@@ -94,6 +99,14 @@ interface HostContext {
   readonly tls: TlsConfig;
   readonly upstreams: Map<string, UpstreamConfig>;
   readonly issue: Report;
+  /** Top-level error pages, which the host's own override per status. */
+  readonly errorPages: ErrorPagesConfig;
+}
+
+/** What a route takes from its host unless it sets its own. */
+interface RouteDefaults {
+  readonly compress: boolean;
+  readonly access: AccessConfig | undefined;
 }
 
 function normalizeHost(name: string, aliases: string[], host: RawHost, path: string[], ctx: HostContext): HostConfig {
@@ -129,9 +142,11 @@ function normalizeHost(name: string, aliases: string[], host: RawHost, path: str
     if (maxBodySize === undefined) ctx.issue([...path, 'maxBodySize'], `invalid size ${JSON.stringify(host.maxBodySize)}`);
   }
 
+  const access = accessLists(host, path, ctx.issue);
+  const defaults: RouteDefaults = { compress: host.compress ?? false, access };
   const seenPaths = new Set<string>();
   const routes = (host.routes ?? []).map((r, i) => {
-    const route = normalizeRoute(r, [...path, 'routes', String(i)], ctx);
+    const route = normalizeRoute(r, [...path, 'routes', String(i)], ctx, defaults);
     if (seenPaths.has(route.path)) ctx.issue([...path, 'routes', String(i), 'path'], `duplicate route path "${route.path}" on this host`);
     seenPaths.add(route.path);
     return route;
@@ -148,11 +163,47 @@ function normalizeHost(name: string, aliases: string[], host: RawHost, path: str
       ? { realm: host.basicAuth.realm ?? 'Restricted', users: { ...host.basicAuth.users }, forwardAuthorization: host.basicAuth.forwardAuthorization ?? true }
       : undefined,
     noindex: host.noindex ?? false,
+    access,
+    errorPages: { ...ctx.errorPages, ...readErrorPages(host.errorPages, [...path, 'errorPages'], ctx.baseDir, ctx.issue) },
     routes,
   };
 }
 
-function normalizeRoute(r: RawRoute, path: string[], ctx: HostContext): RouteConfig {
+/**
+ * `allow` / `deny` of a host or route, each entry checked. Either list present makes a set of
+ * rules; as with nginx's allow/deny, a route that has rules of its own does not inherit its
+ * host's (SPEC §4: a route's lists replace its host's).
+ */
+function accessLists(raw: { allow?: string[]; deny?: string[] }, path: string[], issue: Report): AccessConfig | undefined {
+  if (raw.allow === undefined && raw.deny === undefined) return undefined;
+  // Not an array only when the schema already said so (this pass also runs to find more issues).
+  const check = (key: 'allow' | 'deny') => {
+    const list = raw[key];
+    if (!Array.isArray(list)) return undefined;
+    return list.map((entry, i) => {
+      if (!isCidr(String(entry))) issue([...path, key, String(i)], `invalid address or CIDR "${entry}"`);
+      return entry;
+    });
+  };
+  return { allow: check('allow'), deny: check('deny') ?? [] };
+}
+
+/** Reads each page now, so a missing file is a config error and not a broken reply later. */
+function readErrorPages(raw: RawErrorPages | undefined, path: string[], baseDir: string, issue: Report): ErrorPagesConfig {
+  const pages: Record<string, ErrorPage> = {};
+  for (const [status, name] of Object.entries(raw ?? {})) {
+    if (typeof name !== 'string') continue; // the schema reports it
+    const file = resolve(baseDir, name);
+    try {
+      pages[status] = { file, html: readFileSync(file, 'utf8') };
+    } catch (err) {
+      issue([...path, status], `cannot read error page "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return pages;
+}
+
+function normalizeRoute(r: RawRoute, path: string[], ctx: HostContext, defaults: RouteDefaults): RouteConfig {
   const actions = (['upstream', 'respond', 'redirect'] as const).filter((k) => r[k] !== undefined);
   if (actions.length > 1) {
     ctx.issue([...path, actions[1]!], `route has both "${actions[0]}" and "${actions[1]}"; keep one`, 'key');
@@ -178,6 +229,8 @@ function normalizeRoute(r: RawRoute, path: string[], ctx: HostContext): RouteCon
     rewrite: r.rewrite,
     rateLimit: r.rateLimit ? rateLimit(r.rateLimit, [...path, 'rateLimit'], ctx.issue) : undefined,
     action,
+    compress: r.compress ?? defaults.compress,
+    access: accessLists(r, path, ctx.issue) ?? defaults.access,
   };
 }
 

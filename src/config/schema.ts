@@ -73,6 +73,16 @@ const Redirect = Obj({
   status: Type.Optional(Type.Union([301, 302, 303, 307, 308].map((s) => Type.Literal(s)))),
 });
 
+const AddressList = Type.Array(Type.String({ minLength: 1 }), { description: 'a list of IPv4/IPv6 addresses or CIDRs' });
+
+/** Statuses Portico answers itself (SPEC §4 Error pages); anything else is an unknown key. */
+export const ERROR_PAGE_STATUSES = ['401', '403', '404', '429', '502', '503', '504'] as const;
+export const ERROR_PAGES_DESCRIPTION = 'status → HTML file, for 401 403 404 429 502 503 504';
+const ErrorPages = Obj(
+  Object.fromEntries(ERROR_PAGE_STATUSES.map((s) => [s, Type.Optional(Type.String({ minLength: 1 }))])),
+  ERROR_PAGES_DESCRIPTION,
+);
+
 const Route = Obj({
   path: Type.Optional(UrlPath()),
   upstream: Type.Optional(Targets),
@@ -81,6 +91,9 @@ const Route = Obj({
   stripPrefix: Type.Optional(Type.Boolean()),
   rewrite: Type.Optional(UrlPath()),
   rateLimit: Type.Optional(RateLimit),
+  compress: Type.Optional(Type.Boolean()),
+  allow: Type.Optional(AddressList),
+  deny: Type.Optional(AddressList),
 });
 
 const HostTls = Type.Union(
@@ -108,6 +121,10 @@ const Host = Obj({
     }),
   ),
   noindex: Type.Optional(Type.Boolean()),
+  compress: Type.Optional(Type.Boolean()),
+  allow: Type.Optional(AddressList),
+  deny: Type.Optional(AddressList),
+  errorPages: Type.Optional(ErrorPages),
   routes: Type.Array(Route, { minItems: 1 }),
 });
 
@@ -141,6 +158,7 @@ export const RoutesFileSchema = Type.Object(
       }),
     ),
     upstreams: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Upstream)),
+    errorPages: Type.Optional(ErrorPages),
     hosts: Type.Record(Type.String({ minLength: 1 }), Host),
   },
   {
@@ -156,3 +174,4 @@ export type RawHost = Static<typeof Host>;
 export type RawRoute = Static<typeof Route>;
 export type RawUpstream = Static<typeof Upstream>;
 export type RawRateLimit = Static<typeof RateLimit>;
+export type RawErrorPages = Static<typeof ErrorPages>;

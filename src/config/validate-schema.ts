@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import { BCRYPT_HASH, RoutesFileSchema, type RoutesFile } from './schema.js';
+import { BCRYPT_HASH, ERROR_PAGES_DESCRIPTION, RoutesFileSchema, type RoutesFile } from './schema.js';
 
 /** A schema violation, before it is located in the source. */
 export interface SchemaIssue {
@@ -49,6 +49,9 @@ function describe(e: ErrorObject, doc: unknown): SchemaIssue {
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
       const known = Object.keys((e.parentSchema?.properties ?? {}) as object);
+      if (e.parentSchema?.description === ERROR_PAGES_DESCRIPTION) {
+        return { path: [...path, key], target: 'key', message: `no error page for "${key}": Portico answers only ${known.join(' ')} itself` };
+      }
       const hint = closest(key, known);
       return { path: [...path, key], target: 'key', message: `unknown key "${key}"${hint ? `; did you mean "${hint}"?` : ''}` };
     }

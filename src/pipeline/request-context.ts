@@ -22,6 +22,8 @@ export interface RequestContext {
   targetLabel: string | undefined;
   /** Told when the response closes, before the request is counted and logged (the proxy's exchange). */
   onResponseClose?: { responseClosed(): void };
+  /** The matched route compresses responses (SPEC §4 Compression); set by the proxy action. */
+  compress?: boolean;
   /** The status to log when the response is cut short by Portico (upstream failed mid-body), not by the client. */
   failedStatus?: number;
   /** Bytes received from the client through a WebSocket or other upgrade tunnel. */

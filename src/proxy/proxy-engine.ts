@@ -7,10 +7,12 @@ import type { Logger } from '../observability/logger.js';
 import { applyHeaderPlan, type HeaderPlan } from '../pipeline/header-plan.js';
 import { BAD_GATEWAY } from '../pipeline/local-replies.js';
 import { renderReplyOnSocket } from '../pipeline/render-reply.js';
+import type { ErrorPageTable } from '../pipeline/error-pages.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import type { UpstreamPool } from '../upstreams/upstream-pool.js';
 import type { TargetState } from '../upstreams/target-state.js';
 import { stripHopByHop } from './hop-by-hop.js';
+import { pipeCompressed, prepareCompression, type Coding } from './compression.js';
 import { isHttp2, responseComplete } from './http2-request.js';
 import { loadHttpProxy } from './load-http-proxy.js';
 import { isConnectFailure, proxyErrorStatus } from './proxy-error-status.js';
@@ -61,7 +63,7 @@ type TrackedRequest = IncomingMessage & { [EXCHANGE]?: Exchange };
 type TrackedResponse = IncomingMessage & { [EXCHANGE]?: Exchange };
 
 const TUNNEL = Symbol('portico.tunnel');
-type TrackedUpgrade = IncomingMessage & { [TUNNEL]?: { status: number } };
+type TrackedUpgrade = IncomingMessage & { [TUNNEL]?: { status: number; readonly socket: Duplex } };
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const MAX_ATTEMPTS = 3;
@@ -110,9 +112,19 @@ export class ProxyEngine {
     wsPasses.wsPasses = wsPasses.wsPasses.filter((pass) => pass.name !== 'checkMethodAndHeader');
     // An upgrade the upstream answers without 101 is logged with the upstream's status.
     this.proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage) => {
+      const tunnel = (req as TrackedUpgrade)[TUNNEL];
+      if (!tunnel) return;
       proxyReq.once('response', (upstreamRes: IncomingMessage) => {
-        const tunnel = (req as TrackedUpgrade)[TUNNEL];
-        if (tunnel && !upstreamRes.headers.upgrade) tunnel.status = upstreamRes.statusCode ?? 502;
+        if (!upstreamRes.headers.upgrade) tunnel.status = upstreamRes.statusCode ?? 502;
+      });
+      // http-proxy pipes the two sockets, and a pipe ends its destination only on a clean end:
+      // a client socket destroyed (reset, or cut at the end of a shutdown drain) left the
+      // upstream socket open, holding the process alive. Each side's close closes the other.
+      proxyReq.once('upgrade', (_res: IncomingMessage, upstream: Socket) => {
+        const client = tunnel.socket;
+        if (client.destroyed) upstream.destroy();
+        else client.once('close', () => upstream.destroy());
+        upstream.once('close', () => client.destroy());
       });
     });
     this.proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => this.onProxyReq(proxyReq, req as TrackedRequest));
@@ -136,18 +148,18 @@ export class ProxyEngine {
    * Proxies a WebSocket (or other) upgrade; the socket is closed on failure. `onEnd` runs once,
    * when the tunnel closes, so the access line has its whole duration and bytes each way.
    */
-  ws(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext, pool: UpstreamPool, plan: HeaderPlan, onEnd: (status: number) => void): void {
+  ws(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext, pool: UpstreamPool, plan: HeaderPlan, pages: ErrorPageTable | undefined, onEnd: (status: number) => void): void {
     const target = pool.pick(ctx.clientIp);
     if (!target) {
       const err = new PorticoError('PORTICO_NO_HEALTHY_TARGET', `no available target in upstream ${pool.name}`);
       this.log.warn({ event: 'upstream_error', requestId: ctx.requestId, upstream: pool.name, code: err.code, status: 502 }, err.message);
-      renderReplyOnSocket(socket, BAD_GATEWAY, plan, ctx.requestId);
+      renderReplyOnSocket(socket, BAD_GATEWAY, plan, ctx.requestId, pages);
       onEnd(502);
       return;
     }
     ctx.targetLabel = target.url;
     target.inFlight++;
-    const tunnel = { status: 101 };
+    const tunnel = { status: 101, socket };
     (req as TrackedUpgrade)[TUNNEL] = tunnel;
     let released = false;
     const release = (status: number) => {
@@ -161,7 +173,7 @@ export class ProxyEngine {
     this.proxy.ws(req, socket as Socket, head, { target: target.proxyTarget, toProxy: true, prependPath: false }, (err: Error) => {
       if (isConnectFailure(err)) target.recordFailure((err as NodeJS.ErrnoException).code ?? 'error');
       this.log.error({ event: 'upstream_error', requestId: ctx.requestId, target: target.url, code: (err as NodeJS.ErrnoException).code, status: 502 }, 'websocket proxy error');
-      renderReplyOnSocket(socket, BAD_GATEWAY, plan, ctx.requestId);
+      renderReplyOnSocket(socket, BAD_GATEWAY, plan, ctx.requestId, pages);
       release(502);
     });
   }
@@ -230,6 +242,7 @@ export class ProxyEngine {
     // upstream's odd phrase would make writeHead throw), and Connection left to Node, which
     // honours the client's keep-alive choice.
     let hasLength: boolean;
+    let coding: Coding | undefined; // SPEC §4 Compression, only looked at when the route has it on
     try {
       if (isHttp2(req)) {
         // HTTP/2's writeHead merges repeated names in a list on Node before 20.12: use an object.
@@ -237,11 +250,13 @@ export class ProxyEngine {
         stripHopByHop(headers);
         applyHeaderPlan(ex.plan, headers);
         headers['x-request-id'] = ex.ctx.requestId;
+        if (ex.ctx.compress) coding = prepareCompression(req, proxyRes.statusCode ?? 502, headers);
         hasLength = headers['content-length'] !== undefined;
         res.writeHead(proxyRes.statusCode ?? 502, headers);
       } else {
         const head = buildResponseHead(proxyRes.rawHeaders, ex.plan, ex.ctx.requestId);
-        hasLength = head.hasLength;
+        if (ex.ctx.compress) coding = prepareCompression(req, proxyRes.statusCode ?? 502, head.headers);
+        hasLength = head.hasLength && coding === undefined;
         res.writeHead(proxyRes.statusCode ?? 502, head.headers);
       }
     } catch (err) {
@@ -253,6 +268,7 @@ export class ProxyEngine {
     // Node sends the head with the first body chunk; a stream (SSE, long poll: no
     // Content-Length) would show the client nothing while the upstream is quiet.
     if (!hasLength) res.flushHeaders();
+    if (coding !== undefined && req.method !== 'HEAD') return pipeCompressed(proxyRes, res, coding);
     proxyRes.on('data', forwardChunk);
     proxyRes.on('end', endResponse);
   }

@@ -1,8 +1,10 @@
-import type { BasicAuthConfig, Config, HostConfig, RateLimitConfig, RouteConfig } from '../config/config-types.js';
+import type { AccessConfig, BasicAuthConfig, Config, HostConfig, RateLimitConfig, RouteConfig } from '../config/config-types.js';
 import { createProxyAction } from '../pipeline/actions/proxy-action.js';
 import { createLocalReplyAction } from '../pipeline/actions/local-reply-action.js';
+import { compileErrorPages, type ErrorPageTable } from '../pipeline/error-pages.js';
 import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS } from '../pipeline/header-plan.js';
-import type { Step } from '../pipeline/step.js';
+import type { LocalReply, Step } from '../pipeline/step.js';
+import { createAccessControlStep } from '../pipeline/steps/access-control.js';
 import { createBodyLimitStep } from '../pipeline/steps/body-limit.js';
 import { robotsTxtStep } from '../pipeline/steps/robots-txt.js';
 import type { ProxyEngine } from '../proxy/proxy-engine.js';
@@ -51,6 +53,7 @@ export function compileRouteTable(config: Config, deps: CompileDeps, version: nu
     config,
     clientIp,
     pools,
+    errorPages: compileErrorPages(config.errorPages),
     lookupHost: (name: string) => index.lookup(name),
   });
   return { table, targets: used };
@@ -71,6 +74,12 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
     ? compileHeaderPlan({ ...SECURITY_HEADER_DEFAULTS, 'strict-transport-security': HSTS }, overrides)
     : httpHeaders;
 
+  // One compiled check per distinct list: routes that inherit the host's share its step.
+  const accessSteps = new Map<AccessConfig, Step>();
+  const accessStep = (access: AccessConfig) => accessSteps.get(access) ?? accessSteps.set(access, createAccessControlStep(access)).get(access)!;
+  const hostAccess = cfg.access ? accessStep(cfg.access) : undefined;
+  const errorPages = compileErrorPages(cfg.errorPages);
+
   const hostSteps: Step[] = [];
   if (cfg.noindex) hostSteps.push(robotsTxtStep);
   if (cfg.rateLimit) hostSteps.push(hd.deps.createRateLimitStep(`host:${cfg.name}`, cfg.rateLimit));
@@ -83,6 +92,9 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
     tls: cfg.tls.kind,
     httpHeaders,
     httpsHeaders,
+    errorPages,
+    // Access steps are synchronous (a memoised lookup), so the reply is there at once.
+    refuse: hostAccess ? (ctx) => hostAccess(ctx) as LocalReply | undefined : undefined,
     matchRoute(path) {
       for (const r of routes) if (prefixMatches(r.path, path)) return r;
       return undefined;
@@ -93,7 +105,8 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
   // The Basic credentials are Portico's to check; `forwardAuthorization: false` keeps them from the upstream.
   const dropRequestHeaders = Object.freeze(cfg.basicAuth?.forwardAuthorization === false ? ['authorization'] : []);
   for (const rc of cfg.routes) {
-    const steps = [...hostSteps];
+    // Access control first (SPEC §4): before rate limits, Basic Auth and the upstream.
+    const steps = rc.access ? [accessStep(rc.access), ...hostSteps] : [...hostSteps];
     if (rc.rateLimit) steps.push(hd.deps.createRateLimitStep(`route:${cfg.name}:${rc.path}`, rc.rateLimit));
     if (authStep) steps.push(authStep);
     if (bodyStep) steps.push(bodyStep);
@@ -102,12 +115,14 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
         path: rc.path,
         host,
         steps: Object.freeze(steps),
-        action: compileAction(rc, hd),
+        action: compileAction(rc, hd, errorPages),
         rewriteUrl: compileRewrite(rc),
         maxBodySize: cfg.maxBodySize,
         dropRequestHeaders,
         httpHeaders,
         httpsHeaders,
+        compress: rc.compress,
+        errorPages,
       }),
     );
   }
@@ -115,15 +130,15 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
   return Object.freeze(host);
 }
 
-function compileAction(rc: RouteConfig, hd: HostDeps): Action {
+function compileAction(rc: RouteConfig, hd: HostDeps, errorPages: ErrorPageTable | undefined): Action {
   switch (rc.action.kind) {
     case 'respond':
     case 'redirect':
-      return createLocalReplyAction(rc.action);
+      return createLocalReplyAction(rc.action, errorPages);
     case 'proxy': {
       const pool = hd.pools.get(rc.action.upstream);
       if (!pool) throw new Error(`upstream "${rc.action.upstream}" missing after validation`);
-      return createProxyAction(hd.deps.engine, pool, hd.clientIp);
+      return createProxyAction(hd.deps.engine, pool, hd.clientIp, errorPages);
     }
   }
 }

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config, HostConfig, TlsMode } from '../config/config-types.js';
+import type { ErrorPageTable } from '../pipeline/error-pages.js';
 import type { HeaderPlan } from '../pipeline/header-plan.js';
 import type { RequestContext } from '../pipeline/request-context.js';
-import type { Step } from '../pipeline/step.js';
+import type { LocalReply, Step } from '../pipeline/step.js';
 import type { ClientIpResolver } from '../server/client-ip.js';
 import type { UpstreamPool } from '../upstreams/upstream-pool.js';
 
@@ -28,6 +29,10 @@ export interface CompiledRoute {
   /** Response headers for HTTPS and for plain HTTP (HSTS only goes on the former). */
   readonly httpsHeaders: HeaderPlan;
   readonly httpHeaders: HeaderPlan;
+  /** Compress proxied responses (SPEC §4 Compression); false costs nothing per request. */
+  readonly compress: boolean;
+  /** The host's error pages, for the replies Portico makes on this route. */
+  readonly errorPages: ErrorPageTable | undefined;
 }
 
 /** A host with its routes ordered for longest-prefix matching. */
@@ -38,6 +43,10 @@ export interface CompiledHost {
   /** Headers for Portico's own replies on this host before a route is known (404, 400). */
   readonly httpsHeaders: HeaderPlan;
   readonly httpHeaders: HeaderPlan;
+  /** Top-level pages merged with the host's. */
+  readonly errorPages: ErrorPageTable | undefined;
+  /** The host's allow/deny check, for requests no route matches (403 rather than 404). */
+  readonly refuse: ((ctx: RequestContext) => LocalReply | undefined) | undefined;
   matchRoute(path: string): CompiledRoute | undefined;
 }
 
@@ -47,5 +56,7 @@ export interface RouteTable {
   readonly config: Config;
   readonly clientIp: ClientIpResolver;
   readonly pools: ReadonlyMap<string, UpstreamPool>;
+  /** Top-level error pages, for replies to unknown hosts. */
+  readonly errorPages: ErrorPageTable | undefined;
   lookupHost(host: string): CompiledHost | undefined;
 }

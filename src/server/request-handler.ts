@@ -3,6 +3,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS, type HeaderPlan } from '../pipeline/header-plan.js';
+import type { ErrorPageTable } from '../pipeline/error-pages.js';
 import { BAD_REQUEST, INTERNAL_ERROR as INTERNAL, NOT_FOUND as NO_ROUTE, UNKNOWN_HOST } from '../pipeline/local-replies.js';
 import { renderReply, renderReplyOnSocket } from '../pipeline/render-reply.js';
 import type { RequestContext } from '../pipeline/request-context.js';
@@ -39,8 +40,8 @@ type TrackedResponse = ServerResponse & { [CONTEXT]?: RequestContext };
 
 /** Where a request goes: a route whose steps and action run next, or Portico's own reply. */
 type Resolution =
-  | { readonly route: CompiledRoute; readonly reply: undefined; readonly plan: HeaderPlan }
-  | { readonly route: undefined; readonly reply: LocalReply; readonly plan: HeaderPlan };
+  | { readonly route: CompiledRoute; readonly reply: undefined; readonly plan: HeaderPlan; readonly pages?: undefined }
+  | { readonly route: undefined; readonly reply: LocalReply; readonly plan: HeaderPlan; readonly pages: ErrorPageTable | undefined };
 
 /**
  * The one decision both requests and upgrades go through, so every guard applies to both:
@@ -50,7 +51,7 @@ type Resolution =
 function resolveRequest(gw: EdgeContext, table: RouteTable, req: IncomingMessage, ctx: RequestContext): Resolution {
   if (!isHttp2(req) && framingProblem(req) !== undefined) return local(BAD_REQUEST, DEFAULT_PLAN);
   const host = table.lookupHost(normalizeHost(req.headers.host ?? (req.headers[':authority'] as string | undefined)));
-  if (!host) return local(UNKNOWN_HOST, DEFAULT_PLAN);
+  if (!host) return local(UNKNOWN_HOST, DEFAULT_PLAN, table.errorPages);
   ctx.hostLabel = host.name;
   const plan = ctx.proto === 'https' ? host.httpsHeaders : host.httpHeaders;
   if (ctx.proto === 'http' && host.tls !== 'off') return local({ status: 308, headers: { location: httpsLocation(gw, req) } }, plan);
@@ -60,13 +61,14 @@ function resolveRequest(gw: EdgeContext, table: RouteTable, req: IncomingMessage
     ctx.routeLabel = route.path;
     return { route, reply: undefined, plan };
   }
-  // A noindex host answers /robots.txt even when no route covers that path.
+  // A refused client learns nothing about which paths exist; a noindex host answers
+  // /robots.txt even when no route covers that path.
   const robots = host.config.noindex ? (robotsTxtStep(ctx) as LocalReply | undefined) : undefined;
-  return local(robots ?? NO_ROUTE, plan);
+  return local(host.refuse?.(ctx) ?? robots ?? NO_ROUTE, plan, host.errorPages);
 }
 
-function local(reply: LocalReply, plan: HeaderPlan): Resolution {
-  return { route: undefined, reply, plan };
+function local(reply: LocalReply, plan: HeaderPlan, pages?: ErrorPageTable): Resolution {
+  return { route: undefined, reply, plan, pages };
 }
 
 /**
@@ -113,11 +115,11 @@ function createServe(gw: EdgeContext, proto: 'http' | 'https') {
     res.on('close', onResponseClose);
     if (!originForm) return renderReply(res, BAD_REQUEST, DEFAULT_PLAN, ctx.requestId);
     if (proto === 'http' && req.url?.startsWith(CHALLENGE_PREFIX)) return void answerChallenge(gw, req, res, ctx);
-    const { route, reply, plan } = resolveRequest(gw, table, req, ctx);
+    const { route, reply, plan, pages } = resolveRequest(gw, table, req, ctx);
     if (!route) {
       // Framing we refuse leaves unread bytes behind: the connection cannot be reused.
       if (reply === BAD_REQUEST) res.shouldKeepAlive = false;
-      return renderReply(res, reply, plan, ctx.requestId);
+      return renderReply(res, reply, plan, ctx.requestId, pages);
     }
     const decided = runSteps(route.steps, ctx);
     if (decided instanceof Promise) {
@@ -170,15 +172,15 @@ function createServeUpgrade(gw: EdgeContext, proto: 'http' | 'https') {
       finished = true;
       gw.finish(ctx, status, (socket as Socket).bytesWritten ?? 0);
     };
-    const refuse = (reply: LocalReply, plan: HeaderPlan) => {
-      renderReplyOnSocket(socket, reply, plan, ctx.requestId);
+    const refuse = (reply: LocalReply, plan: HeaderPlan, pages?: ErrorPageTable) => {
+      renderReplyOnSocket(socket, reply, plan, ctx.requestId, pages);
       end(reply.status);
     };
     // An upgrade request with a body has nowhere to send it before the tunnel exists.
     if (!originForm || hasBodyHeaders(req)) return refuse(BAD_REQUEST, DEFAULT_PLAN);
-    const { route, reply, plan } = resolveRequest(gw, table, req, ctx);
-    if (!route) return refuse(reply, plan);
-    const go = (stepReply: StepResult) => (stepReply ? refuse(stepReply, plan) : route.action.upgrade(ctx, req, socket, head, route, end));
+    const { route, reply, plan, pages } = resolveRequest(gw, table, req, ctx);
+    if (!route) return refuse(reply, plan, pages);
+    const go = (stepReply: StepResult) => (stepReply ? refuse(stepReply, plan, route.errorPages) : route.action.upgrade(ctx, req, socket, head, route, end));
     const decided = runSteps(route.steps, ctx);
     if (decided instanceof Promise) {
       decided
@@ -274,11 +276,12 @@ function createContext(table: RouteTable, req: IncomingMessage, proto: 'http' | 
     hostLabel: '-',
     routeLabel: '-',
     targetLabel: undefined,
+    compress: false, // present from the start: every context keeps one shape
   };
 }
 
 function proceed(ctx: RequestContext, req: IncomingMessage, res: ServerResponse, route: CompiledRoute, reply: StepResult, plan: HeaderPlan): void {
-  if (reply) renderReply(res, reply, plan, ctx.requestId);
+  if (reply) renderReply(res, reply, plan, ctx.requestId, route.errorPages);
   else route.action.handle(ctx, req, res, route);
 }
 

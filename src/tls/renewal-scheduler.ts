@@ -86,13 +86,19 @@ export function createRenewalScheduler(opts: RenewalSchedulerOptions): RenewalSc
   const order = async (job: Job, config: AcmeConfig): Promise<number> => {
     const lock = await store.lock(`acme/${job.host.name}`, lockTtlMs);
     if (!lock) return opts.lockPollMs; // another instance is ordering: watch the store closely
+    // One refresh at a time: two overlapping ones (a slow disk or Redis) raced on the lock
+    // file's temporary copy, and a refresh still running at release could write the lock back.
+    let refreshing: Promise<void> | undefined;
     const keeper = setInterval(() => {
-      lock.refresh(lockTtlMs).then(
+      if (refreshing) return;
+      refreshing = lock.refresh(lockTtlMs).then(
         (held) => {
           if (!held) log.warn({ event: 'certificate', host: job.host.name }, 'order lock lapsed: another instance may order too');
         },
         (err: unknown) => log.warn({ event: 'certificate', host: job.host.name, err }, 'could not refresh order lock'),
-      );
+      ).finally(() => {
+        refreshing = undefined;
+      });
     }, lockTtlMs / 3);
     keeper.unref();
     try {
@@ -112,6 +118,7 @@ export function createRenewalScheduler(opts: RenewalSchedulerOptions): RenewalSc
       return opts.pollIntervalMs;
     } finally {
       clearInterval(keeper);
+      await refreshing;
       await lock.release().catch((err: unknown) => log.warn({ event: 'certificate', host: job.host.name, err }, 'could not release order lock'));
     }
   };

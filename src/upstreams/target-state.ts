@@ -50,7 +50,11 @@ export class TargetState {
     this.hashSeed = fnv1a(url);
     // No agent `timeout`: with one, Node re-arms the socket timer and adds and removes a
     // 'timeout' listener on every request. Idle pooled sockets are closed by closeIdleSockets().
-    const agentOptions = { keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const };
+    // No maxSockets (Node's default is unlimited): any fixed cap lets long-lived streams (SSE,
+    // WebSockets, slow uploads) of some clients make every other request queue behind them
+    // (SPEC §3 Proxying). Client-side limits bound the total instead: connections, 128 streams
+    // per HTTP/2 connection. Only the idle pool is bounded.
+    const agentOptions = { keepAlive: true, maxFreeSockets: 64, scheduling: 'lifo' as const };
     this.agent = url.startsWith('https:') ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
     const u = new URL(url);
     this.proxyTarget = Object.freeze({ protocol: u.protocol, host: u.host, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: null, pathname: null });
@@ -128,10 +132,22 @@ export class TargetState {
     return closed;
   }
 
+  /** Upstream connections of this target now: carrying a request, idle in the pool, and requests waiting for one. */
+  poolState(): { active: number; idle: number; queued: number } {
+    return { active: countAll(this.agent.sockets), idle: countAll(this.agent.freeSockets), queued: countAll(this.agent.requests) };
+  }
+
   /** Closes pooled sockets; only called once nothing is in flight (retire, don't destroy). */
   destroy(): void {
     this.agent.destroy();
   }
+}
+
+/** The number of entries in an agent's per-origin lists (sockets, freeSockets, requests). */
+function countAll(lists: NodeJS.ReadOnlyDict<readonly unknown[]>): number {
+  let n = 0;
+  for (const key in lists) n += lists[key]?.length ?? 0;
+  return n;
 }
 
 /** FNV-1a 32-bit: a cheap, well-spread hash for rendezvous scoring. */

@@ -17,6 +17,8 @@ export interface RequestOptions {
   readonly servername?: string;
   readonly agent?: Agent | false;
   readonly timeoutMs?: number;
+  /** Loopback address to connect to (default 127.0.0.1). */
+  readonly address?: string;
 }
 
 /**
@@ -29,7 +31,7 @@ export function request(port: number, path: string, opts: RequestOptions = {}): 
   return new Promise((resolve, reject) => {
     const req = send(
       {
-        host: '127.0.0.1',
+        host: opts.address ?? '127.0.0.1',
         port,
         path,
         method: opts.method ?? 'GET',

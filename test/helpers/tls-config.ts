@@ -2,7 +2,7 @@ import type { AcmeConfig, Config, HostConfig, TlsMode } from '../../src/config/c
 
 /** A normalised host for TLS tests: only the name, aliases and TLS mode matter here. */
 export function tlsHost(name: string, tls: TlsMode, aliases: string[] = []): HostConfig {
-  return { name, aliases, tls, headers: {}, rateLimit: undefined, maxBodySize: undefined, basicAuth: undefined, noindex: false, routes: [] };
+  return { name, aliases, tls, headers: {}, rateLimit: undefined, maxBodySize: undefined, basicAuth: undefined, noindex: false, access: undefined, errorPages: {}, routes: [] };
 }
 
 /** A normalised Config with the given hosts; everything unrelated to TLS is left at defaults. */
@@ -16,6 +16,7 @@ export function tlsConfig(certsDir: string, hosts: HostConfig[], acme?: AcmeConf
     trustedProxies: [],
     log: { level: 'info', access: false },
     upstreams: new Map(),
+    errorPages: {},
     hosts,
   };
 }

@@ -281,3 +281,24 @@ t.test('parseConfig and loadConfig agree on invalid fixtures', async (t) => {
     t.same(viaParse, await issuesOf(file), f);
   }
 });
+
+t.test('SPEC §4: compress, allow/deny and errorPages, as the runtime sees them', async (t) => {
+  const { config } = await loadConfig(join(validDir, 'traffic-features.yaml'));
+  const example = host(config, 'example.com');
+  const route = (h: HostConfig, path: string) => h.routes.find((r) => r.path === path)!;
+  t.same(example.access, { allow: ['203.0.113.0/24', '2001:db8::/32'], deny: ['203.0.113.9'] });
+  t.same(route(example, '/admin').access, { allow: ['10.0.0.0/8'], deny: [] }, "a route's lists replace its host's, both of them");
+  t.equal(route(example, '/').access, example.access, 'a route without lists uses its host');
+  t.equal(route(example, '/').compress, true, 'compress is inherited from the host');
+  t.equal(route(example, '/events').compress, false, 'and the route wins');
+  const open = host(config, 'open.example.com');
+  t.equal(open.access, undefined);
+  t.same(open.routes[0]!.access, { allow: undefined, deny: ['::1'] });
+  t.equal(open.routes[0]!.compress, true);
+  const down = '<h1>The app is down</h1>\n';
+  t.same(Object.keys(example.errorPages).sort(), ['404', '502', '504'], 'top-level pages merged into the host');
+  t.equal(example.errorPages['404']!.html, down, 'the host wins for a status it names');
+  t.equal(example.errorPages['502']!.file, join(validDir, 'files/errors/down.html'), 'paths resolve against the config file');
+  t.equal(open.errorPages['404']!.html, '<h1>Not here</h1>\n');
+  t.equal(config.errorPages['502']!.html, down, 'read at load');
+});

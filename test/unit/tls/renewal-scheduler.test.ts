@@ -34,7 +34,7 @@ t.test('an order longer than the lock TTL keeps its lock; the lock is released w
   const { logger: log, lines } = createLogSink();
   const scheduler = createRenewalScheduler({
     log, store, issuer, now: Date.now,
-    backoffBaseMs: 50, pollIntervalMs: 60_000, lockPollMs: 50, orderLockTtlMs: 150,
+    backoffBaseMs: 50, pollIntervalMs: 60_000, lockPollMs: 50, orderLockTtlMs: 450,
     onCertificate: (name) => issued.push(name),
   });
   t.teardown(() => scheduler.close());
@@ -42,7 +42,8 @@ t.test('an order longer than the lock TTL keeps its lock; the lock is released w
   scheduler.enableOrders();
   await started;
 
-  const until = Date.now() + 600; // four lock lifetimes
+  // A TTL of 450 ms (a refresh every 150 ms) leaves room for a busy machine's timer delays.
+  const until = Date.now() + 1_800; // four lock lifetimes
   while (Date.now() < until) {
     const stolen = await otherInstance.lock('acme/slow.test', 60_000);
     if (stolen) {
@@ -58,4 +59,62 @@ t.test('an order longer than the lock TTL keeps its lock; the lock is released w
   await after.release();
   t.equal(orders, 1, 'one order');
   t.same(lines.filter((l) => /lock/.test(String(l.msg ?? ''))), [], 'no lock warnings');
+});
+
+t.test('lock refreshes never overlap, and release waits for one still running', async (t) => {
+  const alive = setInterval(() => {}, 1_000);
+  t.teardown(() => clearInterval(alive));
+  const files = new FileCertStore(t.testdir());
+  const events: string[] = [];
+  let refreshesRunning = 0;
+  let maxRunning = 0;
+  // A store whose lock refresh is slower than the refresh interval (a slow disk or Redis).
+  const store = {
+    load: (key: string) => files.load(key),
+    store: (key: string, value: Buffer) => files.store(key, value),
+    list: (prefix: string) => files.list(prefix),
+    async lock(key: string, ttlMs: number) {
+      const lock = await files.lock(key, ttlMs);
+      if (!lock) return undefined;
+      return {
+        async refresh(ms: number) {
+          refreshesRunning++;
+          maxRunning = Math.max(maxRunning, refreshesRunning);
+          events.push('refresh start');
+          await new Promise((resolve) => setTimeout(resolve, 450)); // longer than the 200 ms interval
+          const held = await lock.refresh(ms);
+          refreshesRunning--;
+          events.push('refresh end');
+          return held;
+        },
+        async release() {
+          events.push(refreshesRunning > 0 ? 'release during a refresh' : 'release');
+          await lock.release();
+        },
+      };
+    },
+  };
+  let finishOrder!: () => void;
+  const gate = new Promise<void>((resolve) => (finishOrder = resolve));
+  const issuer: AcmeIssuer = {
+    setHttpListener() {},
+    async issue(host) {
+      await gate;
+      return createSelfSignedCertificate([host.name], { days: 90 });
+    },
+  };
+  const issued: string[] = [];
+  const scheduler = createRenewalScheduler({
+    log: createLogSink().logger, store, issuer, now: Date.now,
+    backoffBaseMs: 50, pollIntervalMs: 60_000, lockPollMs: 50, orderLockTtlMs: 600, // a refresh every 200 ms
+    onCertificate: (name) => issued.push(name),
+  });
+  t.teardown(() => scheduler.close());
+  scheduler.set([tlsHost('slow.test', { kind: 'acme' })], ACME);
+  scheduler.enableOrders();
+  await eventually(() => events.filter((e) => e === 'refresh start').length >= 2, { within: 5_000, message: 'a second refresh starts' });
+  finishOrder(); // the order ends while that refresh is still running
+  await eventually(() => issued.includes('slow.test') && events.some((e) => e.startsWith('release')), { within: 5_000, message: 'issued and released' });
+  t.equal(maxRunning, 1, 'one refresh at a time');
+  t.same(events.slice(-3), ['refresh start', 'refresh end', 'release'], 'release waited for the running refresh');
 });

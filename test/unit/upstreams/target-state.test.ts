@@ -1,4 +1,5 @@
 import t from 'tap';
+import { eventually } from '../../helpers/eventually.js';
 import { TargetState } from '../../../src/upstreams/target-state.js';
 
 interface Change {
@@ -164,7 +165,7 @@ t.test('pooled upstream sockets idle across two sweeps are closed; used ones are
   t.equal(state.closeIdleSockets(), 0, 'a socket used since the last sweep is kept');
   t.equal(connections, 1, 'the same connection was reused');
   t.equal(state.closeIdleSockets(), 1, 'idle across a whole interval: closed');
-  await new Promise((r) => setTimeout(r, 50));
+  await eventually(() => closedOnServer.length === 1, { message: 'the upstream saw it close' });
   t.same(closedOnServer, [1], 'the upstream saw it close');
   t.equal(pooled(), 0);
 });
