@@ -63,6 +63,7 @@ export class Gateway {
       this.metrics.targetUp.labels(target.upstream, target.url).set(healthy ? 1 : 0);
       log[healthy ? 'info' : 'warn']({ event: 'health', upstream: target.upstream, target: target.url, healthy, reason }, `target ${healthy ? 'up' : 'down'}`);
     });
+    this.metrics.targetStates = () => this.targets.all();
     this.engine = new ProxyEngine(log.child({ module: 'proxy' }));
     this.redis = redis;
     this.security = createSecurityServices(this.redis, log, this.metrics);
@@ -210,6 +211,7 @@ export class Gateway {
         metrics: this.metrics,
         config: () => this.table.config,
         targets: () => this.targets.all(),
+        setDraining: (target, draining) => this.targets.setDraining(target, draining),
         reload: () => this.reload('admin', true),
         beforeMetrics: () => this.tls.updateMetrics(this.metrics),
         certificates: () => this.tls.manager.status(),
