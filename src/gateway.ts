@@ -2,6 +2,7 @@ import type { Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { createAdminServer } from './admin/admin-server.js';
 import { Metrics } from './admin/metrics.js';
+import { ReloadHistory } from './admin/reload-history.js';
 import type { Config, ListenAddress } from './config/config-types.js';
 import { loadConfig, parseConfig, readConfigSource, type LoadedConfig } from './config/load-config.js';
 import { createAccessLogWriter } from './observability/access-log.js';
@@ -39,6 +40,7 @@ export class Gateway {
   table: RouteTable;
   readonly log: Logger;
   readonly metrics = new Metrics();
+  private readonly reloads = new ReloadHistory();
   private readonly targets: TargetRegistry;
   private readonly engine: ProxyEngine;
   private readonly security: SecurityServices;
@@ -77,6 +79,7 @@ export class Gateway {
       (r) => {
         this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
         this.metrics.lastReloadOk.set(r.ok ? 1 : 0);
+        this.reloads.record(r);
       },
     );
     this.reloader.markActive(loaded.source);
@@ -211,6 +214,8 @@ export class Gateway {
         setDraining: (target, draining) => this.targets.setDraining(target, draining),
         reload: () => this.reload('admin', true),
         beforeMetrics: () => this.tls.updateMetrics(this.metrics),
+        certificates: () => this.tls.manager.status(),
+        reloads: () => this.reloads.list(),
       },
       this.log.child({ module: 'admin' }),
     );

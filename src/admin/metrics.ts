@@ -78,6 +78,11 @@ export class Metrics {
     for (const result of ['match', 'mismatch', 'error'] as const) this.bcryptCompares.labels(result).inc(0);
   }
 
+  /** Requests per configured host by status class (1xx..5xx) since start; a copy. */
+  requestCounts(): Map<string, readonly number[]> {
+    return this.requests.classCounts();
+  }
+
   /** Counts one finished request. */
   observeRequest(host: string, status: number, seconds: number): void {
     this.requests.observe(host, status, seconds);

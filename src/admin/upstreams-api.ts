@@ -27,7 +27,7 @@ export interface TargetView {
   readonly inFlight: number;
   /** Start (epoch ms) and outcome of the last active health check; null without healthCheck. */
   readonly lastCheck: { readonly at: number; readonly ok: boolean } | null;
-  /** The target's keep-alive pool: active, idle and queued connections. */
+  /** The target's keep-alive pool: requests on a socket, idle sockets, requests waiting for one. */
   readonly connections: ReturnType<TargetState['poolState']>;
 }
 
