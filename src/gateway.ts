@@ -2,6 +2,7 @@ import type { Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { createAdminServer } from './admin/admin-server.js';
 import { Metrics } from './admin/metrics.js';
+import { ReloadHistory } from './admin/reload-history.js';
 import type { Config, ListenAddress } from './config/config-types.js';
 import { ConfigLoaderThread } from './config/config-loader-thread.js';
 import { readConfigSource, type LoadedConfig } from './config/load-config.js';
@@ -40,6 +41,7 @@ export class Gateway {
   table: RouteTable;
   readonly log: Logger;
   readonly metrics = new Metrics();
+  private readonly reloads = new ReloadHistory();
   private readonly targets: TargetRegistry;
   private readonly engine: ProxyEngine;
   private readonly security: SecurityServices;
@@ -65,6 +67,7 @@ export class Gateway {
       this.metrics.targetUp.labels(target.upstream, target.url).set(healthy ? 1 : 0);
       log[healthy ? 'info' : 'warn']({ event: 'health', upstream: target.upstream, target: target.url, healthy, reason }, `target ${healthy ? 'up' : 'down'}`);
     });
+    this.metrics.targetStates = () => this.targets.all();
     this.engine = new ProxyEngine(log.child({ module: 'proxy' }));
     this.redis = redis;
     this.security = createSecurityServices(this.redis, log, this.metrics);
@@ -81,6 +84,7 @@ export class Gateway {
       (r) => {
         this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
         this.metrics.lastReloadOk.set(r.ok ? 1 : 0);
+        this.reloads.record(r);
       },
     );
     this.reloader.markActive(loaded.source);
@@ -231,8 +235,11 @@ export class Gateway {
         metrics: this.metrics,
         config: () => this.table.config,
         targets: () => this.targets.all(),
+        setDraining: (target, draining) => this.targets.setDraining(target, draining),
         reload: () => this.reload('admin', true),
         beforeMetrics: () => this.tls.updateMetrics(this.metrics),
+        certificates: () => this.tls.manager.status(),
+        reloads: () => this.reloads.list(),
       },
       this.log.child({ module: 'admin' }),
     );
