@@ -5,6 +5,14 @@ import type { LocalReply } from './step.js';
 export const BAD_REQUEST: LocalReply = Object.freeze({ status: 400, body: 'Bad Request\n' });
 export const UNKNOWN_HOST: LocalReply = Object.freeze({ status: 404, body: 'unknown host\n' });
 export const NOT_FOUND: LocalReply = Object.freeze({ status: 404, body: 'Not Found\n' });
+// RFC 9110 §15.5.6: a 405 lists the methods the target supports; Portico forwards all but CONNECT.
+export const METHOD_NOT_ALLOWED: LocalReply = Object.freeze({
+  status: 405,
+  headers: Object.freeze({ allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' }),
+  body: 'Method Not Allowed\n',
+});
+export const TOO_LARGE: LocalReply = Object.freeze({ status: 431, body: 'Request Header Fields Too Large\n' });
+export const BAD_VERSION: LocalReply = Object.freeze({ status: 505, body: 'HTTP Version Not Supported\n' });
 export const INTERNAL_ERROR: LocalReply = Object.freeze({ status: 500, body: 'Internal Server Error\n' });
 /** 413: the rest of the body is unread, so the connection cannot be reused. */
 export const PAYLOAD_TOO_LARGE: LocalReply = Object.freeze({

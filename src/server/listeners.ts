@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { SECURITY_HEADER_DEFAULTS } from '../pipeline/header-plan.js';
 import { CONNECTION_LIMITS as LIMITS, HTTP1_PARSER_MAX_HEADERS, HTTP2_MAX_HEADER_LIST_SIZE, HTTP2_MAX_HEADER_PAIRS } from './connection-limits.js';
 import { CountingHttp2Response } from './counting-http2-response.js';
 import { guardRequests, type RefusalListener } from './request-guard.js';
@@ -57,11 +58,14 @@ function harden<T extends Http1Tunables>(server: T): T {
     const body = `${status.slice(4)}\n`;
     socket.end(
       `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\n` +
-        'X-Content-Type-Options: nosniff\r\nX-Frame-Options: SAMEORIGIN\r\nReferrer-Policy: strict-origin-when-cross-origin\r\n\r\n' + body,
+        SECURITY_HEADER_LINES + '\r\n' + body,
     );
   });
   return server;
 }
+
+/** SPEC §3 security headers as raw header lines, for the replies written before a request exists. */
+const SECURITY_HEADER_LINES = Object.entries(SECURITY_HEADER_DEFAULTS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
 
 function isHttpParseError(err: NodeJS.ErrnoException): boolean {
   return err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || (err.code?.startsWith('HPE_') ?? false);

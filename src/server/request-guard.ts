@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Http2ServerRequest } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS } from '../pipeline/header-plan.js';
+import { BAD_VERSION, METHOD_NOT_ALLOWED, TOO_LARGE } from '../pipeline/local-replies.js';
 import { renderReply, renderReplyOnSocket } from '../pipeline/render-reply.js';
 import type { LocalReply } from '../pipeline/step.js';
 import { CONNECTION_LIMITS } from './connection-limits.js';
@@ -22,10 +23,6 @@ export interface GuardedHandlers {
 }
 
 const PLAN = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, {});
-// RFC 9110 §15.5.6: a 405 lists the methods the target supports; Portico forwards all but CONNECT.
-const METHOD_NOT_ALLOWED: LocalReply = Object.freeze({ status: 405, headers: { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' }, body: 'Method Not Allowed\n' });
-const TOO_LARGE: LocalReply = Object.freeze({ status: 431, body: 'Request Header Fields Too Large\n' });
-const BAD_VERSION: LocalReply = Object.freeze({ status: 505, body: 'HTTP Version Not Supported\n' });
 const REPLIES: Readonly<Record<number, LocalReply>> = { 405: METHOD_NOT_ALLOWED, 431: TOO_LARGE, 505: BAD_VERSION };
 
 /**
