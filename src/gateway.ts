@@ -2,6 +2,7 @@ import type { Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { createAdminServer } from './admin/admin-server.js';
 import { Metrics } from './admin/metrics.js';
+import { ReloadHistory } from './admin/reload-history.js';
 import type { Config, ListenAddress } from './config/config-types.js';
 import { loadConfig, parseConfig, readConfigSource, type LoadedConfig } from './config/load-config.js';
 import { createAccessLogWriter } from './observability/access-log.js';
@@ -11,7 +12,8 @@ import { watchFiles } from './watch/watch-files.js';
 import { Reloader, type ReloadResult } from './reload/reloader.js';
 import { compileRouteTable } from './routing/compile-route-table.js';
 import type { RouteTable } from './routing/route-table.js';
-import { createHttpListener, createHttpsListener, type Listener } from './server/listeners.js';
+import { createHttpListener, createHttpsListener, type EdgeHandlers, type Listener } from './server/listeners.js';
+import { refusalContext } from './server/refusal-context.js';
 import { createRequestHandler, createUpgradeHandler, type EdgeContext } from './server/request-handler.js';
 import { createSecurityServices, type SecurityServices } from './security-services.js';
 import { createTlsServices, type TlsServices } from './tls-services.js';
@@ -38,6 +40,7 @@ export class Gateway {
   table: RouteTable;
   readonly log: Logger;
   readonly metrics = new Metrics();
+  private readonly reloads = new ReloadHistory();
   private readonly targets: TargetRegistry;
   private readonly engine: ProxyEngine;
   private readonly security: SecurityServices;
@@ -60,6 +63,7 @@ export class Gateway {
       this.metrics.targetUp.labels(target.upstream, target.url).set(healthy ? 1 : 0);
       log[healthy ? 'info' : 'warn']({ event: 'health', upstream: target.upstream, target: target.url, healthy, reason }, `target ${healthy ? 'up' : 'down'}`);
     });
+    this.metrics.targetStates = () => this.targets.all();
     this.engine = new ProxyEngine(log.child({ module: 'proxy' }));
     this.redis = redis;
     this.security = createSecurityServices(this.redis, log, this.metrics);
@@ -75,6 +79,7 @@ export class Gateway {
       (r) => {
         this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
         this.metrics.lastReloadOk.set(r.ok ? 1 : 0);
+        this.reloads.record(r);
       },
     );
     this.reloader.markActive(loaded.source);
@@ -194,15 +199,10 @@ export class Gateway {
   private createListener(role: ListenerRole): Listener {
     const edge = (this.edgeContext ??= this.edge());
     if (role === 'http') {
-      const http = createHttpListener();
-      const onRequest = createRequestHandler(edge, 'http');
-      http.on('request', onRequest);
-      http.on('upgrade', createUpgradeHandler(edge, 'http', onRequest));
-      return http;
+      return createHttpListener(this.edgeHandlers(edge, 'http'));
     }
     if (role === 'https') {
-      const onRequest = createRequestHandler(edge, 'https');
-      const https = createHttpsListener(this.tls.serverOptions(), onRequest, createUpgradeHandler(edge, 'https', onRequest));
+      const https = createHttpsListener(this.tls.serverOptions(), this.edgeHandlers(edge, 'https'));
       this.tls.attach(https as unknown as TlsServer);
       return https;
     }
@@ -211,11 +211,24 @@ export class Gateway {
         metrics: this.metrics,
         config: () => this.table.config,
         targets: () => this.targets.all(),
+        setDraining: (target, draining) => this.targets.setDraining(target, draining),
         reload: () => this.reload('admin', true),
         beforeMetrics: () => this.tls.updateMetrics(this.metrics),
+        certificates: () => this.tls.manager.status(),
+        reloads: () => this.reloads.list(),
       },
       this.log.child({ module: 'admin' }),
     );
+  }
+
+  /** The handlers of a public listener; a request the listener refuses itself is logged like the rest. */
+  private edgeHandlers(edge: EdgeContext, proto: 'http' | 'https'): EdgeHandlers {
+    const request = createRequestHandler(edge, proto);
+    return {
+      request,
+      upgrade: createUpgradeHandler(edge, proto, request),
+      refused: (req, status, requestId, bytes) => edge.finish(refusalContext(this.table, req, proto, requestId), status, bytes),
+    };
   }
 
   /** A listener bound for a reload that failed: never served, closed at once. */

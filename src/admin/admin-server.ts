@@ -3,39 +3,57 @@ import type { Config } from '../config/config-types.js';
 import { redactConfig } from '../config/redact-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { ReloadResult } from '../reload/reloader.js';
-import type { TargetState } from '../upstreams/target-state.js';
+import { adminRefusal } from './admin-guard.js';
+import { createDashboardHandler } from './dashboard/dashboard-handler.js';
 import type { Metrics } from './metrics.js';
+import type { ReloadEntry } from './reload-history.js';
+import { handleUpstreamsRequest, upstreamsView, type UpstreamsBackend } from './upstreams-api.js';
+import type { CertificateStatus } from '../tls/certificate-manager-types.js';
 
 /** What the admin API reads from and triggers in the gateway. */
-export interface AdminBackend {
+export interface AdminBackend extends UpstreamsBackend {
   readonly metrics: Metrics;
   config(): Config;
-  targets(): readonly TargetState[];
   reload(): Promise<ReloadResult>;
   /** Refreshes gauges that are read from other components (certificate expiry). */
   beforeMetrics?(): void;
+  /** The TLS hosts' certificates, for the dashboard. */
+  certificates?(): readonly CertificateStatus[];
+  /** The last reloads, newest first, for the dashboard. */
+  reloads?(): readonly ReloadEntry[];
 }
 
-/** Host headers a loopback admin API answers to; others are refused to defeat DNS rebinding. */
-const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
-
 /**
- * The admin listener: /healthz, /metrics, /reload, /config, /upstreams. It binds only to the
- * loopback address validated in the config and carries none of the public security headers.
+ * The admin listener: /healthz, /metrics, /reload, /config, /upstreams (with drain and enable),
+ * and the dashboard (GET /, /dashboard.json). It binds only to the loopback address validated in
+ * the config and carries none of the public security headers.
  */
 export function createAdminServer(backend: AdminBackend, log: Logger): Server {
+  const dashboard = createDashboardHandler({
+    metrics: backend.metrics,
+    config: () => backend.config(),
+    upstreams: () => upstreamsView(backend.targets()),
+    certificates: () => backend.certificates?.() ?? [],
+    reloads: () => backend.reloads?.() ?? [],
+  });
   return createServer((req, res) => {
-    handle(backend, req, res).catch((err: unknown) => {
+    handle(backend, dashboard, req, res, log).catch((err: unknown) => {
       log.error({ event: 'admin_error', err }, 'admin request failed');
       if (!res.headersSent) send(res, 500, 'internal error\n');
     });
   });
 }
 
-async function handle(backend: AdminBackend, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (!LOOPBACK_HOST.test(req.headers.host ?? '')) return send(res, 403, 'forbidden\n');
-  const path = (req.url ?? '/').split('?')[0];
+async function handle(backend: AdminBackend, dashboard: ReturnType<typeof createDashboardHandler>, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
+  const refusal = adminRefusal(req);
+  if (refusal !== undefined) return send(res, 403, `forbidden: ${refusal}\n`);
+  const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
   const method = req.method ?? 'GET';
+  if (method === 'GET' && (await dashboard(path, new URLSearchParams(query), res))) return;
+  if (path.startsWith('/upstreams')) {
+    const reply = await handleUpstreamsRequest(backend, req, path, new URLSearchParams(query), log);
+    if (reply) return sendJson(res, reply.status, reply.body, reply.headers);
+  }
   switch (`${method} ${path}`) {
     case 'GET /healthz':
     case 'HEAD /healthz':
@@ -50,26 +68,16 @@ async function handle(backend: AdminBackend, req: IncomingMessage, res: ServerRe
     }
     case 'GET /config':
       return sendJson(res, 200, redactConfig(backend.config()));
-    case 'GET /upstreams':
-      return sendJson(res, 200, upstreamsView(backend.targets()));
     default:
       return send(res, 404, 'not found\n');
   }
 }
 
-function upstreamsView(targets: readonly TargetState[]): Record<string, { targets: { url: string; healthy: boolean; inFlight: number }[] }> {
-  const view: Record<string, { targets: { url: string; healthy: boolean; inFlight: number }[] }> = {};
-  for (const t of targets) {
-    (view[t.upstream] ??= { targets: [] }).targets.push({ url: t.url, healthy: t.healthy, inFlight: t.inFlight });
-  }
-  return view;
-}
-
-function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8', headers?: Readonly<Record<string, string>>): void {
+  res.writeHead(status, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   res.end(body);
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  send(res, status, `${JSON.stringify(value, null, 2)}\n`, 'application/json');
+function sendJson(res: ServerResponse, status: number, value: unknown, headers?: Readonly<Record<string, string>>): void {
+  send(res, status, `${JSON.stringify(value, null, 2)}\n`, 'application/json', headers);
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { TARGET_TRAFFIC_STATES, type TargetState } from '../upstreams/target-state.js';
 import { openCompressionStreams } from '../proxy/compression.js';
 import { RequestStats } from './request-stats.js';
 
@@ -20,6 +21,21 @@ export class Metrics {
     help: '1 while Redis is unreachable and buckets are local',
     registers: [this.registry],
     collect: (): void => this.rateLimitFallback.set(this.usingLocalFallback() ? 1 : 0),
+  });
+  /** Set by the gateway: the live targets, whose traffic state is read at scrape time. */
+  targetStates: () => readonly TargetState[] = () => [];
+  readonly targetState: Gauge<'upstream' | 'target' | 'state'> = new Gauge({
+    name: 'portico_upstream_target_state',
+    help: '1 for the traffic state each target is in: active, standby (weight 0), draining or drained',
+    labelNames: ['upstream', 'target', 'state'] as const,
+    registers: [this.registry],
+    // Computed when scraped: "drained" follows the in-flight count, which changes per request.
+    collect: (): void => {
+      this.targetState.reset();
+      for (const t of this.targetStates()) {
+        for (const state of TARGET_TRAFFIC_STATES) this.targetState.labels(t.upstream, t.url, state).set(t.state === state ? 1 : 0);
+      }
+    },
   });
   /** Set by whoever owns the bcrypt pool; read at scrape time. */
   bcryptPoolState: () => { readonly queued: number; readonly running: number } = () => ({ queued: 0, running: 0 });
@@ -60,6 +76,11 @@ export class Metrics {
     this.reloads.labels('ok').inc(0);
     this.reloads.labels('error').inc(0);
     for (const result of ['match', 'mismatch', 'error'] as const) this.bcryptCompares.labels(result).inc(0);
+  }
+
+  /** Requests per configured host by status class (1xx..5xx) since start; a copy. */
+  requestCounts(): Map<string, readonly number[]> {
+    return this.requests.classCounts();
   }
 
   /** Counts one finished request. */

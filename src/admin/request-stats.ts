@@ -36,6 +36,16 @@ export class RequestStats {
     s.count++;
   }
 
+  /**
+   * A copy of the per-host counts by status class (1xx..5xx), for the dashboard: read only when
+   * someone looks, so it costs the request path nothing.
+   */
+  classCounts(): Map<string, readonly number[]> {
+    const copy = new Map<string, readonly number[]>();
+    for (const [host, s] of this.hosts) copy.set(host, s.classes.slice());
+    return copy;
+  }
+
   /** Registers both metric families with a prom-client registry (read at scrape time). */
   register(registry: Registry): void {
     registry.registerMetric({

@@ -15,7 +15,13 @@ export async function runStart(file: string): Promise<number> {
       stopping = true;
       gateway.log.info({ event: 'shutdown', signal }, 'draining');
       gateway.close().then(
-        () => resolve(0),
+        () => {
+          resolve(0);
+          // Everything Portico owns is closed; a handle something else still holds (a library's
+          // socket, say) must not keep the process past SPEC's 11 s. Unref'd: a clean exit
+          // does not wait for it. Logs are flushed on 'exit'.
+          setTimeout(() => process.exit(), 100).unref();
+        },
         (err: unknown) => {
           gateway.log.error({ event: 'shutdown', err }, 'shutdown failed');
           resolve(1);

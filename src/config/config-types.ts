@@ -62,6 +62,8 @@ export type BalanceStrategy = 'round_robin' | 'least_conn' | 'ip_hash';
 export interface TargetConfig {
   /** Origin URL, e.g. `http://127.0.0.1:8000`. */
   readonly url: string;
+  /** Share of new requests relative to the other targets (0..1000, default 1); 0 = standby. */
+  readonly weight: number;
 }
 
 export interface UpstreamConfig {

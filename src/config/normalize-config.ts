@@ -260,14 +260,24 @@ function normalizeUpstream(
   issue: Report,
   targetPath = (i: number) => [...path, 'targets', String(i)],
 ): UpstreamConfig {
+  const seenTargets = new Set<string>();
   const targets = (up.targets ?? []).map((t, i) => {
-    const url = parseTarget(t);
+    const text = typeof t === 'string' ? t : t.url;
+    const at = typeof t === 'string' ? targetPath(i) : [...targetPath(i), 'url'];
+    const url = parseTarget(text);
     if (url === undefined) {
-      const problem = targetProblem(t);
-      issue(targetPath(i), `invalid target "${t}"${problem ? `: ${problem}` : ' (expected host:port, http://host:port or https://host:port)'}`);
+      const problem = targetProblem(text);
+      issue(at, `invalid target "${text}"${problem ? `: ${problem}` : ' (expected host:port, http://host:port or https://host:port)'}`);
+    } else if (seenTargets.has(url)) {
+      // One state per target (health, drain, admin address): a repeat would be two weights for one.
+      issue(at, `duplicate target "${text}" in this upstream; give it a weight instead`);
     }
-    return { url: url ?? 'http://invalid.invalid' };
+    if (url !== undefined) seenTargets.add(url);
+    return { url: url ?? 'http://invalid.invalid', weight: typeof t === 'string' ? 1 : (t.weight ?? 1) };
   });
+  if (targets.length > 0 && targets.every((t) => t.weight === 0)) {
+    issue([...path, 'targets'], 'every target has weight 0 (standby); give at least one a weight above 0', 'key');
+  }
   const duration = (v: string | undefined, key: string[], fallback: number) => {
     if (v === undefined) return fallback;
     const ms = parseDuration(v);

@@ -55,8 +55,16 @@ const HealthCheck = Obj({
   healthyAfter: Type.Optional(PositiveInt),
 });
 
+const WeightedTarget = Obj(
+  {
+    url: Type.String({ minLength: 1 }),
+    weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'an integer 0..1000 (0 = standby)' })),
+  },
+  'a target with a weight: { url: "host:port", weight: 0..1000 }',
+);
+
 const Upstream = Obj({
-  targets: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  targets: Type.Array(Type.Union([Type.String({ minLength: 1 }), WeightedTarget], { description: '"host:port", a URL, or { url, weight }' }), { minItems: 1 }),
   balance: Type.Optional(Type.Union([Type.Literal('round_robin'), Type.Literal('least_conn'), Type.Literal('ip_hash')])),
   healthCheck: Type.Optional(HealthCheck),
   timeouts: Type.Optional(Timeouts),

@@ -63,7 +63,7 @@ type TrackedRequest = IncomingMessage & { [EXCHANGE]?: Exchange };
 type TrackedResponse = IncomingMessage & { [EXCHANGE]?: Exchange };
 
 const TUNNEL = Symbol('portico.tunnel');
-type TrackedUpgrade = IncomingMessage & { [TUNNEL]?: { status: number } };
+type TrackedUpgrade = IncomingMessage & { [TUNNEL]?: { status: number; readonly socket: Duplex } };
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const MAX_ATTEMPTS = 3;
@@ -112,9 +112,19 @@ export class ProxyEngine {
     wsPasses.wsPasses = wsPasses.wsPasses.filter((pass) => pass.name !== 'checkMethodAndHeader');
     // An upgrade the upstream answers without 101 is logged with the upstream's status.
     this.proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage) => {
+      const tunnel = (req as TrackedUpgrade)[TUNNEL];
+      if (!tunnel) return;
       proxyReq.once('response', (upstreamRes: IncomingMessage) => {
-        const tunnel = (req as TrackedUpgrade)[TUNNEL];
-        if (tunnel && !upstreamRes.headers.upgrade) tunnel.status = upstreamRes.statusCode ?? 502;
+        if (!upstreamRes.headers.upgrade) tunnel.status = upstreamRes.statusCode ?? 502;
+      });
+      // http-proxy pipes the two sockets, and a pipe ends its destination only on a clean end:
+      // a client socket destroyed (reset, or cut at the end of a shutdown drain) left the
+      // upstream socket open, holding the process alive. Each side's close closes the other.
+      proxyReq.once('upgrade', (_res: IncomingMessage, upstream: Socket) => {
+        const client = tunnel.socket;
+        if (client.destroyed) upstream.destroy();
+        else client.once('close', () => upstream.destroy());
+        upstream.once('close', () => client.destroy());
       });
     });
     this.proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => this.onProxyReq(proxyReq, req as TrackedRequest));
@@ -149,7 +159,7 @@ export class ProxyEngine {
     }
     ctx.targetLabel = target.url;
     target.inFlight++;
-    const tunnel = { status: 101 };
+    const tunnel = { status: 101, socket };
     (req as TrackedUpgrade)[TUNNEL] = tunnel;
     let released = false;
     const release = (status: number) => {

@@ -22,9 +22,18 @@ export function hostNames(host: HostConfig): string[] {
   return [host.name, ...host.aliases].map((name) => name.toLowerCase());
 }
 
+/**
+ * Stored `self-signed` certificates are for local and internal names that the operator trusts
+ * by hand: a year, so that they are not replaced (and trusted again) every month and TLS
+ * scanners do not flag them as about to expire ("expires < 30 days").
+ */
+const SELF_SIGNED_DAYS = 365;
+/** Temporary stand-ins serve only until a real certificate arrives; they are never stored. */
+const TEMPORARY_DAYS = 30;
+
 /** A self-signed stand-in for `names`, kept in memory only (SPEC: temporary certs are not stored). */
-export async function temporaryCertificate(names: readonly string[]): Promise<HostCertificate> {
-  const checked = checkPair(await createSelfSignedCertificate(names, { days: 30 }));
+export async function temporaryCertificate(names: readonly string[], days = TEMPORARY_DAYS): Promise<HostCertificate> {
+  const checked = checkPair(await createSelfSignedCertificate(names, { days }));
   if (!checked) throw new PorticoError('PORTICO_TLS_INVALID', 'generated certificate does not match its key');
   return { checked, temporary: true };
 }
@@ -41,7 +50,7 @@ export async function loadHostCertificate(host: HostConfig, deps: { store: CertS
     case 'self-signed': {
       const stored = await loadStoredPair(store, 'self-signed', host.name);
       if (stored && pairServes(stored, names, now)) return { checked: stored, temporary: false };
-      const generated = await temporaryCertificate(names);
+      const generated = await temporaryCertificate(names, SELF_SIGNED_DAYS);
       await saveStoredPair(store, 'self-signed', host.name, generated.checked.pair);
       log.info({ event: 'certificate', result: 'ok', action: 'generated', host: host.name, source: 'self-signed' });
       return { checked: generated.checked, temporary: false };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type tls from 'node:tls';
 import type { TlsConfig } from '../config/config-types.js';
 import type { CertificatePair } from './self-signed.js';
@@ -27,7 +28,12 @@ export interface ServerDefaults {
 export function createServerDefaults(): ServerDefaults {
   const servers = new Set<tls.Server>();
   let signature = '';
-  let options: tls.SecureContextOptions = servingProtocolOptions('TLSv1.2');
+  // Session tickets are sealed with the default context's ticket keys, and every new context
+  // draws fresh random keys: without keys of our own, a reload that changes these options
+  // (minVersion, the fallback certificate) would void every ticket a client holds. One set per
+  // process, never written anywhere; a restart still voids them, as with nginx's default.
+  const ticketKeys = randomBytes(48);
+  let options: tls.SecureContextOptions = { ...servingProtocolOptions('TLSv1.2'), ticketKeys };
   return {
     update(minVersion, fallback, withFallbackCert) {
       const next = JSON.stringify([minVersion, withFallbackCert, fallback.certPem]);
@@ -35,6 +41,7 @@ export function createServerDefaults(): ServerDefaults {
       signature = next;
       options = {
         ...servingProtocolOptions(minVersion),
+        ticketKeys,
         ...(withFallbackCert ? { cert: fallback.certPem, key: fallback.keyPem } : {}),
       };
       for (const server of servers) server.setSecureContext(options);

@@ -18,6 +18,7 @@ export function startHealthChecker(target: TargetState, hc: HealthCheckConfig): 
   const probe = () => {
     if (stopped || inProgress) return;
     inProgress = true;
+    const startedAt = Date.now();
     let settled = false;
     const done = (ok: boolean, reason: string) => {
       if (settled) return;
@@ -25,6 +26,8 @@ export function startHealthChecker(target: TargetState, hc: HealthCheckConfig): 
       inProgress = false;
       clearTimeout(timer);
       if (stopped) return;
+      // The start time, so a deploy script can wait for a check begun after its restart.
+      target.lastCheck = { at: startedAt, ok };
       if (ok) target.recordProbePass();
       else target.recordFailure(reason);
     };

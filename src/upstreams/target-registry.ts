@@ -23,6 +23,12 @@ const IDLE_SWEEP_MS = 2_000;
  */
 export class TargetRegistry {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Targets drained through the admin API, by `upstream|url`: not by the full state key, so a
+   * drain survives a reload that changes the upstream's health check (a new state) as long as
+   * the target stays in the config.
+   */
+  private readonly drained = new Set<string>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly onHealthChange: HealthListener) {
@@ -48,8 +54,19 @@ export class TargetRegistry {
         entry = { state, stopHealthCheck: up.healthCheck ? startHealthChecker(state, up.healthCheck) : undefined };
         this.entries.set(key, entry);
       }
+      entry.state.weight = t.weight;
+      entry.state.draining = this.drained.has(drainKey(up.name, t.url));
       return entry.state;
     });
+  }
+
+  /** Stops (true) or resumes (false) new requests to a target; kept across reloads. */
+  setDraining(target: TargetState, draining: boolean): void {
+    const key = drainKey(target.upstream, target.url);
+    if (draining) this.drained.add(key);
+    else this.drained.delete(key);
+    target.draining = draining;
+    target.closeFreeSockets();
   }
 
   /** Keeps the given states and retires every other one. */
@@ -59,6 +76,9 @@ export class TargetRegistry {
       this.entries.delete(key);
       retire(entry);
     }
+    // A target that left the config forgets its drain: if it comes back, it comes back active.
+    const live = new Set([...keep].map((t) => drainKey(t.upstream, t.url)));
+    for (const key of this.drained) if (!live.has(key)) this.drained.delete(key);
   }
 
   /** Every live target state (for /upstreams and metrics). */
@@ -75,6 +95,10 @@ export class TargetRegistry {
     }
     this.entries.clear();
   }
+}
+
+function drainKey(upstream: string, url: string): string {
+  return `${upstream}|${url}`;
 }
 
 function retire(entry: Entry): void {

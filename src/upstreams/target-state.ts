@@ -3,6 +3,10 @@ import { Agent as HttpsAgent } from 'node:https';
 import type { UrlWithStringQuery } from 'node:url';
 import { NO_BODY } from '../proxy/request-body.js';
 
+/** The traffic states a target can be in; every one is a value of the state metric. */
+export const TARGET_TRAFFIC_STATES = ['active', 'standby', 'draining', 'drained'] as const;
+export type TargetTrafficState = (typeof TARGET_TRAFFIC_STATES)[number];
+
 /** Called on every health transition, for one log event and one gauge update. */
 export type HealthListener = (target: TargetState, healthy: boolean, reason: string) => void;
 
@@ -16,6 +20,8 @@ const PASSIVE_COOLDOWN_MS = 10_000;
 export class TargetState {
   readonly url: string;
   readonly upstream: string;
+  /** `host:port` with the port always written: how the admin API names the target. */
+  readonly address: string;
   /** Precomputed id mixed into the ip_hash score. */
   readonly hashSeed: number;
   readonly agent: HttpAgent;
@@ -32,6 +38,12 @@ export class TargetState {
   readonly proxyTarget: Readonly<Partial<UrlWithStringQuery>>;
   healthy = true;
   inFlight = 0;
+  /** Share of new requests (from the config, set on every compile); 0 = standby. */
+  weight = 1;
+  /** Drained through the admin API: no new requests; kept by the registry across reloads. */
+  draining = false;
+  /** Start time (epoch ms) and outcome of the last finished active health check. */
+  lastCheck: { readonly at: number; readonly ok: boolean } | undefined = undefined;
   private fails = 0;
   private passes = 0;
   private retryAt = 0;
@@ -50,9 +62,14 @@ export class TargetState {
     this.hashSeed = fnv1a(url);
     // No agent `timeout`: with one, Node re-arms the socket timer and adds and removes a
     // 'timeout' listener on every request. Idle pooled sockets are closed by closeIdleSockets().
-    const agentOptions = { keepAlive: true, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const };
+    // No maxSockets (Node's default is unlimited): any fixed cap lets long-lived streams (SSE,
+    // WebSockets, slow uploads) of some clients make every other request queue behind them
+    // (SPEC §3 Proxying). Client-side limits bound the total instead: connections, 128 streams
+    // per HTTP/2 connection. Only the idle pool is bounded.
+    const agentOptions = { keepAlive: true, maxFreeSockets: 64, scheduling: 'lifo' as const };
     this.agent = url.startsWith('https:') ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
     const u = new URL(url);
+    this.address = `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
     this.proxyTarget = Object.freeze({ protocol: u.protocol, host: u.host, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: null, pathname: null });
     this.webOptions = Object.freeze({ target: this.proxyTarget, agent: this.agent, selfHandleResponse: true, toProxy: true, prependPath: false });
     this.bodilessWebOptions = Object.freeze({ ...this.webOptions, buffer: NO_BODY });
@@ -61,6 +78,28 @@ export class TargetState {
   /** Eligible for new requests: healthy, or a passively downed target whose cooldown has passed. */
   get available(): boolean {
     return this.healthy || (!this.thresholds.activeCheck && this.now() >= this.retryAt);
+  }
+
+  /** May take new requests: available, not drained and not a standby (weight 0). */
+  get selectable(): boolean {
+    return this.weight > 0 && !this.draining && this.available;
+  }
+
+  /** Where the target stands for new traffic, as /upstreams and the state metric show it. */
+  get state(): TargetTrafficState {
+    if (this.draining) return this.inFlight === 0 ? 'drained' : 'draining';
+    return this.weight === 0 ? 'standby' : 'active';
+  }
+
+  /**
+   * Closes the pooled keep-alive sockets that are idle now. Called when a target is drained or
+   * enabled again: after a restart of the app behind it, an old pooled socket is dead, and a
+   * request sent on it would fail instead of opening a fresh connection.
+   */
+  closeFreeSockets(): void {
+    for (const list of Object.values(this.agent.freeSockets)) {
+      for (const socket of list ?? []) socket.destroy();
+    }
   }
 
   /**
@@ -128,10 +167,22 @@ export class TargetState {
     return closed;
   }
 
+  /** Upstream connections of this target now: carrying a request, idle in the pool, and requests waiting for one. */
+  poolState(): { active: number; idle: number; queued: number } {
+    return { active: countAll(this.agent.sockets), idle: countAll(this.agent.freeSockets), queued: countAll(this.agent.requests) };
+  }
+
   /** Closes pooled sockets; only called once nothing is in flight (retire, don't destroy). */
   destroy(): void {
     this.agent.destroy();
   }
+}
+
+/** The number of entries in an agent's per-origin lists (sockets, freeSockets, requests). */
+function countAll(lists: NodeJS.ReadOnlyDict<readonly unknown[]>): number {
+  let n = 0;
+  for (const key in lists) n += lists[key]?.length ?? 0;
+  return n;
 }
 
 /** FNV-1a 32-bit: a cheap, well-spread hash for rendezvous scoring. */

@@ -14,11 +14,11 @@ export class UpstreamPool {
     this.name = config.name;
     this.config = config;
     this.targets = targets;
-    this.balancer = createBalancer(config.balance);
+    this.balancer = createBalancer(config.balance, targets);
   }
 
-  /** An available target for this client, or undefined when every target is down. */
+  /** A selectable target for this client, or undefined when none is (all down, drained or standby). */
   pick(clientIp: string, exclude?: ReadonlySet<TargetState>): TargetState | undefined {
-    return this.balancer.pick(this.targets, clientIp, exclude);
+    return this.balancer.pick(clientIp, exclude);
   }
 }

@@ -1,17 +1,15 @@
 import bcrypt from 'bcryptjs';
 import t from 'tap';
 import { request } from '../helpers/http-request.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from './helpers/portico-process.js';
-import { startRecordingUpstream } from './helpers/recording-upstream.js';
+import { E2E_PREAMBLE, startOwnedPortico, startOwnedRecordingUpstream } from './helpers/portico-process.js';
 
 // docs/protecting-environments.md: on a Basic-Auth host the client's Authorization header reaches
 // the upstream (as with nginx), unless the host sets `basicAuth.forwardAuthorization: false`.
 
 t.test('forwardAuthorization: the Basic credentials reach the upstream only when allowed', async (t) => {
-  const upstream = await startRecordingUpstream();
-  t.teardown(() => upstream.close());
+  const upstream = await startOwnedRecordingUpstream(t);
   const hash = bcrypt.hashSync('s3cret', 4);
-  const p = await startPorticoProcess({
+  const p = await startOwnedPortico(t, {
     config: `${E2E_PREAMBLE}hosts:
   keeps.test:
     tls: off
@@ -22,10 +20,6 @@ t.test('forwardAuthorization: the Basic credentials reach the upstream only when
     basicAuth: { forwardAuthorization: false, users: { alice: "${hash}" } }
     routes: [ { upstream: "${upstream.target}" } ]
 `,
-  });
-  t.teardown(async () => {
-    await p.stop();
-    await removeDir(p.dir);
   });
   const authorization = `Basic ${Buffer.from('alice:s3cret').toString('base64')}`;
   for (const host of ['keeps.test', 'strips.test']) {

@@ -3,7 +3,7 @@ import t from 'tap';
 import { eventually } from '../helpers/eventually.js';
 import { request } from '../helpers/http-request.js';
 import { startRedis } from '../helpers/start-redis.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from './helpers/portico-process.js';
+import { E2E_PREAMBLE, startOwnedPortico } from './helpers/portico-process.js';
 import { startTraffic } from './helpers/traffic.js';
 
 // SPEC §3 Rate limiting: with `redis`, buckets live in Redis; if Redis is unreachable each
@@ -17,7 +17,7 @@ const servedOrLimited = (status: number) => (status >= 200 && status < 400) || s
 t.test('Redis killed and restarted under traffic: no failed request, one log line each way, back on Redis', async (t) => {
   const redis = await startRedis();
   t.teardown(() => redis.stop());
-  const p = await startPorticoProcess({
+  const p = await startOwnedPortico(t, {
     config: `${E2E_PREAMBLE}redis: { url: "${redis.url}", prefix: "e2e:" }
 hosts:
   limited.test:
@@ -26,10 +26,6 @@ hosts:
     routes:
       - { respond: { status: 200, body: "ok" } }
 `,
-  });
-  t.teardown(async () => {
-    await p.stop();
-    await removeDir(p.dir);
   });
   const inspect = new Redis(redis.port, '127.0.0.1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 200 });
   inspect.on('error', () => {}); // the test kills this server on purpose

@@ -6,7 +6,7 @@ import { eventually } from '../helpers/eventually.js';
 import { request } from '../helpers/http-request.js';
 import { echoHandler, startUpstream, type Upstream } from '../helpers/start-upstream.js';
 import { attachWsEcho, openSse, openWs, roundTrip, sseFeed } from '../helpers/streams.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess, type LogLine, type PorticoProcess } from './helpers/portico-process.js';
+import { E2E_PREAMBLE, startOwnedPortico, type LogLine, type PorticoProcess } from './helpers/portico-process.js';
 import { startTraffic } from './helpers/traffic.js';
 
 // SPEC §3 Hot reload, through the built CLI: a file edit is in effect within one second, SIGHUP
@@ -39,14 +39,7 @@ ${extra}      - { path: /, upstream: app }
 `;
 }
 
-async function start(t: Test, text: string): Promise<PorticoProcess> {
-  const p = await startPorticoProcess({ config: text });
-  t.teardown(async () => {
-    await p.stop();
-    await removeDir(p.dir);
-  });
-  return p;
-}
+const start = (t: Test, text: string): Promise<PorticoProcess> => startOwnedPortico(t, { config: text });
 
 const get = (p: PorticoProcess, path: string, agent?: Agent) => request(p.http, path, { headers: { host: 'r.test' }, agent });
 const adminRequest = (p: PorticoProcess, path: string, method = 'GET') => request(p.admin, path, { method, headers: { host: '127.0.0.1' } });
@@ -160,4 +153,13 @@ t.test('POST /reload answers 400 with FILE:LINE:COL lines for an invalid file, 2
   t.equal(good.status, 200);
   t.match(JSON.parse(good.body), { result: 'ok', version: Number });
   t.equal((await get(p, '/version')).body, 'v3');
+});
+
+t.test('Node process metrics carry the portico_ prefix once', async (t) => {
+  const { upstream } = await app(t);
+  const p = await start(t, config(upstream.target, 'v1'));
+  const text = (await adminRequest(p, '/metrics')).body;
+  t.match(text, /^portico_process_cpu_seconds_total /m);
+  t.match(text, /^portico_nodejs_eventloop_lag_seconds /m);
+  t.notMatch(text, /portico_process_process_|portico_process_nodejs_/, 'no doubled prefix');
 });

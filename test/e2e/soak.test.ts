@@ -5,7 +5,7 @@ import { eventually } from '../helpers/eventually.js';
 import { startRedis } from '../helpers/start-redis.js';
 import { startUpstream } from '../helpers/start-upstream.js';
 import { attachWsEcho, openSse, openWs, roundTrip } from '../helpers/streams.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from './helpers/portico-process.js';
+import { E2E_PREAMBLE, startOwnedPortico } from './helpers/portico-process.js';
 import { startTraffic } from './helpers/traffic.js';
 
 // A bounded soak (about a minute) of the built CLI: keep-alive GETs, POSTs with bodies, clients
@@ -80,11 +80,7 @@ t.test('a one-minute soak: no failed request; memory and descriptors return to t
   const redis = await startRedis();
   t.teardown(() => redis.stop());
   let version = 1;
-  const p = await startPorticoProcess({ config: config(upstream.target, redis.url, version) });
-  t.teardown(async () => {
-    await p.stop();
-    await removeDir(p.dir);
-  });
+  const p = await startOwnedPortico(t, { config: config(upstream.target, redis.url, version) });
 
   const failures: string[] = [];
   const counts = { aborted: 0, ws: 0, sse: 0 };

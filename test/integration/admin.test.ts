@@ -81,10 +81,16 @@ t.test('GET /config shows the active config with password hashes redacted', asyn
   t.ok(config.upstreams.app, 'upstreams are listed');
 });
 
-t.test('GET /upstreams lists targets, health and in-flight counts', async (t) => {
+t.test('GET /upstreams lists targets, weight, state, health and in-flight counts', async (t) => {
   const r = await admin('/upstreams');
   t.equal(r.status, 200);
-  t.same(JSON.parse(r.body), { app: { targets: [{ url: `http://${up.target}`, healthy: true, inFlight: 0 }] } });
+  const target = { target: up.target, url: `http://${up.target}`, weight: 1, state: 'active', healthy: true, inFlight: 0, lastCheck: null };
+  const pool = { active: 0, idle: Number, queued: 0 };
+  t.same(Object.keys(JSON.parse(r.body)), ['app']);
+  t.match(JSON.parse(r.body), { app: { targets: [{ ...target, connections: pool }] } });
+  t.match(JSON.parse((await admin('/upstreams/app')).body), { targets: [{ ...target, connections: pool }] }, 'one upstream');
+  t.match(JSON.parse((await admin(`/upstreams/app/targets/${up.target}`)).body), { ...target, connections: pool }, 'one target');
+  t.equal((await admin('/upstreams/nope')).status, 404);
 });
 
 t.test('the admin API refuses non-loopback Host headers (DNS rebinding)', async (t) => {

@@ -35,12 +35,16 @@ async function stillServing(t: { equal(a: unknown, b: unknown, m: string): void 
 }
 
 t.test('a malformed request line → 400, connection closed', async (t) => {
-  for (const line of ['GARBAGE', 'GET / HTTP/9.9', 'GET  HTTP/1.1', '\x00\x01\x02 / HTTP/1.1']) {
+  for (const line of ['GARBAGE', 'GET  HTTP/1.1', '\x00\x01\x02 / HTTP/1.1']) {
     const r = await rawExchange(portico.http, req([line, 'Host: h.test']));
     t.equal(r.status, 400, JSON.stringify(line));
     t.ok(r.closed, 'closed');
     t.match(r.data, /\r\nx-content-type-options: nosniff\r\n/i, 'security headers even before parsing succeeded');
   }
+  // A well-formed line with a version Portico does not speak: SPEC §3 says 505.
+  const r = await rawExchange(portico.http, req(['GET / HTTP/9.9', 'Host: h.test']));
+  t.equal(r.status, 505, 'GET / HTTP/9.9');
+  t.ok(r.closed, 'closed');
   await stillServing(t);
 });
 
@@ -122,12 +126,11 @@ t.test('the public listeners use the SPEC header and keep-alive timeouts', async
 t.test('slowloris: headers not completed in time → 408 and close (lowered timeouts)', async (t) => {
   // The production listener, with only its timers scaled down: Node checks headersTimeout every
   // connectionsCheckingInterval (read when the server starts listening).
-  const server = createHttpListener();
+  const server = createHttpListener({ request: (_req, res) => res.end('ok'), upgrade: (_req, socket) => socket.destroy(), refused: () => {} });
   server.headersTimeout = 300;
   server.requestTimeout = 300;
   // A real property read at listen time; @types/node only knows the constructor option.
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 50;
-  server.on('request', (_req, res) => res.end('ok'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => {
     server.closeAllConnections();

@@ -1,6 +1,9 @@
 import type { TargetState } from '../target-state.js';
 
-/** Chooses one available target for a request; `exclude` holds targets that already failed it. */
+/**
+ * Chooses one selectable target of the pool it was built for (healthy, not drained, weight
+ * above 0); `exclude` holds targets that already failed this request.
+ */
 export interface Balancer {
-  pick(targets: readonly TargetState[], clientIp: string, exclude?: ReadonlySet<TargetState>): TargetState | undefined;
+  pick(clientIp: string, exclude?: ReadonlySet<TargetState>): TargetState | undefined;
 }

@@ -1,20 +1,26 @@
-import { fnv1a } from '../target-state.js';
+import { fnv1a, type TargetState } from '../target-state.js';
 import type { Balancer } from './balancer.js';
 
+/** 2^-32: maps a 32-bit hash into (0, 1) with the half-step offset below. */
+const UNIT = 1 / 4294967296;
+
 /**
- * Client-IP affinity by rendezvous (highest random weight) hashing, as Traefik's hrw: each
- * available target scores hash(target, ip) and the highest wins. When a target leaves or
- * returns, only the clients whose winner it is move; nginx's modulo hashing moves most clients.
+ * Client-IP affinity by weighted rendezvous (highest random weight) hashing, as Traefik's hrw:
+ * each selectable target scores -weight / ln(h), with h = hash(target, ip) in (0, 1), and the
+ * highest wins. A target wins a share of clients proportional to its weight; when a target
+ * leaves, returns or changes weight, only clients won or lost by that target move (nginx's
+ * modulo hashing moves most clients). With equal weights the order is that of h alone.
  */
-export function createIpHashBalancer(): Balancer {
+export function createIpHashBalancer(targets: readonly TargetState[]): Balancer {
   return {
-    pick(targets, clientIp, exclude) {
+    pick(clientIp, exclude) {
       const ipHash = fnv1a(clientIp);
-      let best;
+      let best: TargetState | undefined;
       let bestScore = -1;
       for (const t of targets) {
-        if (!t.available || exclude?.has(t)) continue;
-        const score = mix(t.hashSeed ^ ipHash);
+        if (!t.selectable || exclude?.has(t)) continue;
+        const h = (mix(t.hashSeed ^ ipHash) + 0.5) * UNIT; // never 0 nor 1: ln(h) is finite and < 0
+        const score = -t.weight / Math.log(h);
         if (score > bestScore) {
           best = t;
           bestScore = score;

@@ -101,7 +101,7 @@ t.test('SPEC §2 example: units, defaults and relative paths', async (t) => {
 
   t.same(upstream(config, 'api'), {
     name: 'api',
-    targets: [{ url: 'http://127.0.0.1:8000' }, { url: 'http://127.0.0.1:8002' }],
+    targets: [{ url: 'http://127.0.0.1:8000', weight: 1 }, { url: 'http://127.0.0.1:8002', weight: 1 }],
     balance: 'ip_hash',
     healthCheck: { path: '/live', intervalMs: 5_000, timeoutMs: 2_000, unhealthyAfter: 2, healthyAfter: 1 },
     connectTimeoutMs: 5_000,
@@ -124,7 +124,7 @@ t.test('SPEC §2 example: units, defaults and relative paths', async (t) => {
   t.same(maintenance?.action, { kind: 'respond', status: 503, body: 'Back soon\n', headers: { 'Retry-After': '120' } });
   t.same(old?.action, { kind: 'redirect', to: 'https://example.com/new/', status: 301 });
   t.same(rest?.action, { kind: 'proxy', upstream: 'inline:127.0.0.1:3000' });
-  t.same(upstream(config, 'inline:127.0.0.1:3000').targets, [{ url: 'http://127.0.0.1:3000' }]);
+  t.same(upstream(config, 'inline:127.0.0.1:3000').targets, [{ url: 'http://127.0.0.1:3000', weight: 1 }]);
 
   const staging = host(config, 'staging.example.com');
   t.same(staging.tls, { kind: 'acme' }, 'with tls.acme an exact host defaults to acme');
@@ -151,7 +151,7 @@ t.test('minimal file: every default of SPEC §2', async (t) => {
   t.same(config.log, { level: 'info', access: true });
 
   const app = upstream(config, 'app');
-  t.same(app.targets, [{ url: 'http://localhost:3000' }]);
+  t.same(app.targets, [{ url: 'http://localhost:3000', weight: 1 }]);
   t.equal(app.balance, 'round_robin');
   t.same(app.healthCheck, { path: '/', intervalMs: 5_000, timeoutMs: 2_000, unhealthyAfter: 2, healthyAfter: 1 }, 'healthCheck defaults 5s/2s/2/1');
   t.equal(app.connectTimeoutMs, 5_000, 'connect 5s');
@@ -188,7 +188,7 @@ t.test('environments: anchors and merge keys reuse a stanza, explicit keys win',
   t.same(prod.healthCheck, { path: '/healthz', intervalMs: 500, timeoutMs: 2_000, unhealthyAfter: 2, healthyAfter: 1 });
   t.equal(prod.responseTimeoutMs, 120_000);
   const staging = upstream(config, 'staging-web');
-  t.same(staging.targets, [{ url: 'http://127.0.0.1:3100' }], 'own targets win over the merged ones');
+  t.same(staging.targets, [{ url: 'http://127.0.0.1:3100', weight: 1 }], 'own targets win over the merged ones');
   t.equal(staging.balance, 'least_conn', 'balance merged from the anchor');
   t.same(staging.healthCheck, prod.healthCheck, 'healthCheck merged from the anchor');
   t.equal(staging.responseTimeoutMs, 120_000);
@@ -217,9 +217,9 @@ t.test('environments: anchors and merge keys reuse a stanza, explicit keys win',
   t.same(d.routes.map((r) => r.action), [{ kind: 'proxy', upstream: 'dev-web' }]);
 
   const inline = upstream(config, 'inline:127.0.0.1:4000,127.0.0.1:4001');
-  t.same(inline.targets, [{ url: 'http://127.0.0.1:4000' }, { url: 'http://127.0.0.1:4001' }], 'an inline list is one pool');
+  t.same(inline.targets, [{ url: 'http://127.0.0.1:4000', weight: 1 }, { url: 'http://127.0.0.1:4001', weight: 1 }], 'an inline list is one pool');
   t.equal(inline.healthCheck, undefined, 'no active check unless healthCheck is given');
-  t.same(upstream(config, 'inline:https://cdn.internal:8443').targets, [{ url: 'https://cdn.internal:8443' }]);
+  t.same(upstream(config, 'inline:https://cdn.internal:8443').targets, [{ url: 'https://cdn.internal:8443', weight: 1 }]);
 
   t.same(p.tls, { kind: 'acme' });
   t.same(host(config, '*.preview.example.com').tls, { kind: 'self-signed' });
@@ -280,6 +280,30 @@ t.test('parseConfig and loadConfig agree on invalid fixtures', async (t) => {
     })();
     t.same(viaParse, await issuesOf(file), f);
   }
+});
+
+t.test('targets take a weight: "host:port" is weight 1, { url, weight } sets it, 0 is a standby', async (t) => {
+  const config = parseConfig(
+    'r.yaml',
+    `upstreams:
+  api:
+    targets:
+      - "127.0.0.1:8000"
+      - { url: "127.0.0.1:8001", weight: 19 }
+      - { url: "https://10.0.0.2", weight: 0 }
+      - { url: "[::1]:8003" }
+hosts:
+  a.example:
+    routes: [{ upstream: api }, { path: /inline, upstream: ["127.0.0.1:9000", "127.0.0.1:9001"] }]
+`,
+  );
+  t.same(upstream(config, 'api').targets, [
+    { url: 'http://127.0.0.1:8000', weight: 1 },
+    { url: 'http://127.0.0.1:8001', weight: 19 },
+    { url: 'https://10.0.0.2', weight: 0 },
+    { url: 'http://[::1]:8003', weight: 1 },
+  ]);
+  t.same(upstream(config, 'inline:127.0.0.1:9000,127.0.0.1:9001').targets.map((x) => x.weight), [1, 1], 'inline targets weigh 1');
 });
 
 t.test('SPEC §4: compress, allow/deny and errorPages, as the runtime sees them', async (t) => {
