@@ -26,7 +26,7 @@ async function engineFor(t: Test, handler: Handler, opts: { responseTimeoutMs?: 
   const engine = new ProxyEngine(sink.logger);
   const config: UpstreamConfig = {
     name: 'api',
-    targets: [{ url: upstream.url }],
+    targets: [{ url: upstream.url, weight: 1 }],
     balance: 'round_robin',
     healthCheck: undefined,
     connectTimeoutMs: 5_000,
