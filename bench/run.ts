@@ -27,10 +27,6 @@ const has = (cmd: string) => {
 };
 const TASKSET = has('taskset');
 const CLK_TCK = 100; // Linux USER_HZ; /proc/PID/stat times are in these ticks
-if (!has('wrk')) {
-  console.error('bench: wrk is required (apt-get install -y wrk)');
-  process.exit(2);
-}
 
 interface Result {
   name: string;
@@ -319,6 +315,10 @@ function table(results: Result[]): string {
 }
 
 async function main(): Promise<void> {
+  if (!has('wrk')) {
+    console.error('bench: wrk is required (apt-get install -y wrk)');
+    process.exit(2);
+  }
   const node = process.execPath;
   const upstream = await startWithPort(0, node, [join(here, 'upstream.js')]);
   const bare = await startWithPort(1, node, [join(here, 'bare-proxy.js'), String(upstream.port)]);
@@ -370,7 +370,12 @@ async function main(): Promise<void> {
   console.log(probeTable(probes));
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+// `npm run bench -- scale`: the config-at-scale scenario (bench/scale.ts) instead.
+const run = process.argv[2] === 'scale' ? () => import('./scale.js').then((m) => m.runScale()) : main;
+run().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -4,13 +4,14 @@ import { createAdminServer } from './admin/admin-server.js';
 import { Metrics } from './admin/metrics.js';
 import { ReloadHistory } from './admin/reload-history.js';
 import type { Config, ListenAddress } from './config/config-types.js';
-import { loadConfig, parseConfig, readConfigSource, type LoadedConfig } from './config/load-config.js';
+import { ConfigLoaderThread } from './config/config-loader-thread.js';
+import { readConfigSource, type LoadedConfig } from './config/load-config.js';
 import { createAccessLogWriter } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { ProxyEngine } from './proxy/proxy-engine.js';
 import { watchFiles } from './watch/watch-files.js';
 import { Reloader, type ReloadResult } from './reload/reloader.js';
-import { compileRouteTable } from './routing/compile-route-table.js';
+import { compileRouteTable, compileRouteTableInSlices, type CompileDeps, type CompiledTable } from './routing/compile-route-table.js';
 import type { RouteTable } from './routing/route-table.js';
 import { createHttpListener, createHttpsListener, type EdgeHandlers, type Listener } from './server/listeners.js';
 import { refusalContext } from './server/refusal-context.js';
@@ -46,6 +47,8 @@ export class Gateway {
   private readonly security: SecurityServices;
   private readonly tls: TlsServices;
   private readonly reloader: Reloader;
+  /** Large files are parsed and validated in a worker thread: the event loop serving requests only compiles and swaps. */
+  private readonly configLoader: ConfigLoaderThread;
   private readonly redis: RedisConnection | undefined;
   /** Every listener not yet closed, including ones draining after a move to a new address. */
   private readonly servers: Listener[] = [];
@@ -56,9 +59,10 @@ export class Gateway {
   private version = 0;
   private closing: Promise<void> | undefined;
 
-  private constructor(file: string, loaded: LoadedConfig, log: Logger, redis: RedisConnection | undefined) {
+  private constructor(file: string, loaded: LoadedConfig, configLoader: ConfigLoaderThread, log: Logger, redis: RedisConnection | undefined) {
     const config = loaded.config;
     this.log = log;
+    this.configLoader = configLoader;
     this.targets = new TargetRegistry((target, healthy, reason) => {
       this.metrics.targetUp.labels(target.upstream, target.url).set(healthy ? 1 : 0);
       log[healthy ? 'info' : 'warn']({ event: 'health', upstream: target.upstream, target: target.url, healthy, reason }, `target ${healthy ? 'up' : 'down'}`);
@@ -68,11 +72,12 @@ export class Gateway {
     this.redis = redis;
     this.security = createSecurityServices(this.redis, log, this.metrics);
     this.tls = createTlsServices(config, log, this.redis);
-    this.table = this.compile(config);
+    this.version += 1;
+    this.table = this.adopt(compileRouteTable(config, this.compileDeps(), this.version));
     const reloadLog = log.child({ module: 'reload' });
     this.reloader = new Reloader(
       () => readConfigSource(file),
-      (source) => ({ config: parseConfig(file, source), source }),
+      (source) => this.configLoader.parse(file, source),
       (next) => this.apply(next),
       reloadLog,
       // Called once per content of the file (repeats of one save are not): one count per change.
@@ -87,9 +92,18 @@ export class Gateway {
 
   /** Loads the config (throws ConfigError when invalid), starts every listener, and resolves when serving. */
   static async start(opts: GatewayOptions): Promise<Gateway> {
-    const loaded = await loadConfig(opts.configFile);
+    // Off-thread from the start too: the parse of a large file would leave its garbage, a few
+    // hundred MB for 10,000 hosts, in the heap that serves requests.
+    const configLoader = new ConfigLoaderThread();
+    let loaded: LoadedConfig;
+    try {
+      loaded = await configLoader.load(opts.configFile);
+    } catch (err) {
+      configLoader.close();
+      throw err;
+    }
     const log = opts.log ?? createLogger(loaded.config.log.level);
-    const gw = new Gateway(opts.configFile, loaded, log, await connectRedis(loaded.config, log));
+    const gw = new Gateway(opts.configFile, loaded, configLoader, log, await connectRedis(loaded.config, log));
     try {
       await gw.listen(loaded.config);
       if (opts.watch !== false) gw.watcher = watchFiles([opts.configFile], () => void gw.reload('watch'), log);
@@ -119,6 +133,7 @@ export class Gateway {
 
   private async shutdown(): Promise<void> {
     this.watcher?.close();
+    this.configLoader.close();
     await drain([...this.servers]);
     this.targets.close();
     await Promise.allSettled([this.tls.close(), this.security.close()]);
@@ -127,9 +142,18 @@ export class Gateway {
     this.log.flush?.();
   }
 
-  private compile(config: Config): RouteTable {
+  private compileDeps(): CompileDeps {
+    return { engine: this.engine, targets: this.targets, ...this.security.steps };
+  }
+
+  /** Builds the table for a reload a slice at a time, so requests keep flowing meanwhile. */
+  private async compile(config: Config): Promise<RouteTable> {
     this.version += 1;
-    const { table, targets } = compileRouteTable(config, { engine: this.engine, targets: this.targets, ...this.security.steps }, this.version);
+    return this.adopt(await compileRouteTableInSlices(config, this.compileDeps(), this.version));
+  }
+
+  /** Retires the target states the new table no longer uses and updates their metrics. */
+  private adopt({ table, targets }: CompiledTable): RouteTable {
     const before = new Set(this.targets.all());
     this.targets.retain(targets);
     for (const t of before) if (!targets.has(t)) this.metrics.targetUp.remove(t.upstream, t.url);
@@ -144,7 +168,7 @@ export class Gateway {
     // First, as the one step that can fail for reasons outside the file (a port in use): a
     // failure leaves every old listener and the old table serving.
     await this.openListeners(next, prev);
-    this.table = this.compile(next);
+    this.table = await this.compile(next);
     await this.tls.apply(next);
     return this.table.version;
   }

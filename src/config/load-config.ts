@@ -4,6 +4,7 @@ import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { Config } from './config-types.js';
 import { normalizeConfig, type SemanticIssue } from './normalize-config.js';
 import type { RoutesFile } from './schema.js';
+import { findDuplicateKeys } from './find-duplicate-keys.js';
 import { SourceMap } from './source-map.js';
 import { validateSchema, type SchemaIssue } from './validate-schema.js';
 
@@ -35,16 +36,23 @@ export async function readConfigSource(file: string): Promise<string> {
 /** Parses config text already in memory (the `file` name is used for positions and relative paths). */
 export function parseConfig(file: string, source: string): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(source, { merge: true, lineCounter, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
+  // uniqueKeys off: the package's own check is quadratic in a map's size; ours is linear.
+  const doc = parseDocument(source, { merge: true, lineCounter, uniqueKeys: false, prettyErrors: false });
+  const errors = doc.errors.map((e) => ({ offset: e.pos[0], message: e.message.split('\n')[0]! }));
+  for (const offset of findDuplicateKeys(doc)) errors.push({ offset, message: 'Map keys must be unique' });
+  if (errors.length > 0) {
     throw new ConfigError(
-      doc.errors.map((e) => {
-        const { line, col } = lineCounter.linePos(e.pos[0]);
-        return { file, line, col, message: `YAML: ${e.message.split('\n')[0]}`, path: [] };
-      }),
+      errors
+        .sort((a, b) => a.offset - b.offset)
+        .map((e) => {
+          const { line, col } = lineCounter.linePos(e.offset);
+          return { file, line, col, message: `YAML: ${e.message}`, path: [] };
+        }),
     );
   }
-  const sourceMap = new SourceMap(doc, lineCounter);
+  // Built only when there is something to locate: mapping every node of a 10,000-host file
+  // costs more than validating it.
+  let sourceMap: SourceMap | undefined;
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 1000 });
@@ -54,7 +62,7 @@ export function parseConfig(file: string, source: string): Config {
   if (raw === null || raw === undefined) raw = {};
   const locate = (i: { path: readonly string[]; target: 'key' | 'value'; message: string }): ConfigIssue => ({
     file,
-    ...sourceMap.locate(i.path, i.target),
+    ...(sourceMap ??= new SourceMap(doc, lineCounter)).locate(i.path, i.target),
     message: i.message,
     path: i.path,
   });

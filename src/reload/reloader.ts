@@ -19,8 +19,11 @@ export type ApplyConfig = (loaded: LoadedConfig) => Promise<number>;
 /** Reads the config file's text; throws a ConfigError (FILE:1:1) when it cannot. */
 export type ReadConfig = () => Promise<string>;
 
-/** Parses and validates config text; throws a ConfigError with every issue. */
-export type ParseConfig = (source: string) => LoadedConfig;
+/**
+ * Parses and validates config text; throws (or rejects) with a ConfigError with every issue.
+ * It may resolve later: a large file is parsed in a worker thread, off the request path.
+ */
+export type ParseConfig = (source: string) => LoadedConfig | Promise<LoadedConfig>;
 
 /**
  * Serialises reloads: one runs at a time and at most one more waits (Traefik's coalescing), so
@@ -93,7 +96,7 @@ export class Reloader {
         return { ok: true, version: -1, unchanged: true };
       }
       try {
-        const version = await this.apply(this.parse(source!));
+        const version = await this.apply(await this.parse(source!));
         this.activeHash = h;
         this.log.info({ event: 'reload', result: 'ok', trigger, version, durationMs: Math.round(performance.now() - started) }, 'configuration reloaded');
         return { ok: true, version, unchanged: false };

@@ -2,7 +2,7 @@ import type { AccessConfig, BasicAuthConfig, Config, HostConfig, RateLimitConfig
 import { createProxyAction } from '../pipeline/actions/proxy-action.js';
 import { createLocalReplyAction } from '../pipeline/actions/local-reply-action.js';
 import { compileErrorPages, type ErrorPageTable } from '../pipeline/error-pages.js';
-import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS } from '../pipeline/header-plan.js';
+import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS, type HeaderPlan } from '../pipeline/header-plan.js';
 import type { LocalReply, Step } from '../pipeline/step.js';
 import { createAccessControlStep } from '../pipeline/steps/access-control.js';
 import { createBodyLimitStep } from '../pipeline/steps/body-limit.js';
@@ -26,12 +26,44 @@ export interface CompileDeps {
 
 const HSTS = 'max-age=31536000';
 
+/** What a compile produces: the table, and the target states it uses (the caller retires the rest). */
+export interface CompiledTable {
+  readonly table: RouteTable;
+  readonly targets: Set<TargetState>;
+}
+
 /**
  * Builds the immutable RouteTable for a config: host index, per-route step lists, actions,
  * header plans and upstream pools. Everything the request path needs is computed here, once.
- * Returns the table and the target states it uses, so the caller can retire the others.
  */
-export function compileRouteTable(config: Config, deps: CompileDeps, version: number): { table: RouteTable; targets: Set<TargetState> } {
+export function compileRouteTable(config: Config, deps: CompileDeps, version: number): CompiledTable {
+  const steps = compileSteps(config, deps, version);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same table, built a slice of hosts at a time with a turn of the event loop between
+ * slices of at most `sliceMs`, so that requests keep being served while a large config (10,000
+ * hosts) compiles. The old table serves until the caller swaps in the new one.
+ */
+export async function compileRouteTableInSlices(config: Config, deps: CompileDeps, version: number, sliceMs = 5): Promise<CompiledTable> {
+  const steps = compileSteps(config, deps, version);
+  let sliceStart = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/** Compiles, yielding after each host; the return value is the finished table. */
+function* compileSteps(config: Config, deps: CompileDeps, version: number): Generator<void, CompiledTable, void> {
   const clientIp = compileClientIpResolver(config.trustedProxies);
   const pools = new Map<string, UpstreamPool>();
   const used = new Set<TargetState>();
@@ -41,11 +73,13 @@ export function compileRouteTable(config: Config, deps: CompileDeps, version: nu
     pools.set(name, new UpstreamPool(up, states));
   }
 
+  const shared: Shared = { headerPlans: new Map(), proxyActions: new Map(), bodySteps: new Map() };
   const index = new HostIndex<CompiledHost>();
   for (const hostConfig of config.hosts) {
-    const host = compileHost(hostConfig, { deps, pools, clientIp });
+    const host = compileHost(hostConfig, { deps, pools, clientIp, shared });
     index.add(hostConfig.name, host);
     for (const alias of hostConfig.aliases) index.add(alias, host);
+    yield;
   }
 
   const table: RouteTable = Object.freeze({
@@ -59,20 +93,42 @@ export function compileRouteTable(config: Config, deps: CompileDeps, version: nu
   return { table, targets: used };
 }
 
+/**
+ * Parts equal for many hosts, built once per compile: with thousands of hosts on a few
+ * upstreams, most hosts have the same header plans and every route of a pool the same action.
+ * Scoped to one compile, so nothing of an old config outlives its table.
+ */
+interface Shared {
+  readonly headerPlans: Map<string, { http: HeaderPlan; https: HeaderPlan }>;
+  readonly proxyActions: Map<string, Action>;
+  readonly bodySteps: Map<number, Step>;
+}
+
 interface HostDeps {
   readonly deps: CompileDeps;
   readonly pools: ReadonlyMap<string, UpstreamPool>;
   readonly clientIp: ClientIpResolver;
+  readonly shared: Shared;
+}
+
+function headerPlans(cfg: HostConfig, shared: Shared): { http: HeaderPlan; https: HeaderPlan } {
+  const strictTransport = cfg.tls.kind === 'acme' || cfg.tls.kind === 'file';
+  const custom = Object.keys(cfg.headers).length > 0;
+  const key = `${strictTransport ? 's' : '-'}${cfg.noindex ? 'n' : '-'}${custom ? JSON.stringify(cfg.headers) : ''}`;
+  let plans = shared.headerPlans.get(key);
+  if (!plans) {
+    const overrides: Record<string, string | null> = { ...cfg.headers };
+    if (cfg.noindex) overrides['X-Robots-Tag'] = 'noindex, nofollow';
+    const http = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, overrides);
+    const https = strictTransport ? compileHeaderPlan({ ...SECURITY_HEADER_DEFAULTS, 'strict-transport-security': HSTS }, overrides) : http;
+    plans = { http, https };
+    shared.headerPlans.set(key, plans);
+  }
+  return plans;
 }
 
 function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
-  const overrides: Record<string, string | null> = { ...cfg.headers };
-  if (cfg.noindex) overrides['X-Robots-Tag'] = 'noindex, nofollow';
-  const httpHeaders = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, overrides);
-  const strictTransport = cfg.tls.kind === 'acme' || cfg.tls.kind === 'file';
-  const httpsHeaders = strictTransport
-    ? compileHeaderPlan({ ...SECURITY_HEADER_DEFAULTS, 'strict-transport-security': HSTS }, overrides)
-    : httpHeaders;
+  const { http: httpHeaders, https: httpsHeaders } = headerPlans(cfg, hd.shared);
 
   // One compiled check per distinct list: routes that inherit the host's share its step.
   const accessSteps = new Map<AccessConfig, Step>();
@@ -101,9 +157,9 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
     },
   };
   const authStep = cfg.basicAuth ? hd.deps.createBasicAuthStep(cfg.basicAuth) : undefined;
-  const bodyStep = cfg.maxBodySize !== undefined ? createBodyLimitStep(cfg.maxBodySize) : undefined;
+  const bodyStep = cfg.maxBodySize !== undefined ? bodyLimitStep(cfg.maxBodySize, hd.shared) : undefined;
   // The Basic credentials are Portico's to check; `forwardAuthorization: false` keeps them from the upstream.
-  const dropRequestHeaders = Object.freeze(cfg.basicAuth?.forwardAuthorization === false ? ['authorization'] : []);
+  const dropRequestHeaders = cfg.basicAuth?.forwardAuthorization === false ? DROP_AUTHORIZATION : NO_HEADERS;
   for (const rc of cfg.routes) {
     // Access control first (SPEC §4): before rate limits, Basic Auth and the upstream.
     const steps = rc.access ? [accessStep(rc.access), ...hostSteps] : [...hostSteps];
@@ -114,7 +170,7 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
       Object.freeze({
         path: rc.path,
         host,
-        steps: Object.freeze(steps),
+        steps: steps.length === 0 ? NO_STEPS : Object.freeze(steps),
         action: compileAction(rc, hd, errorPages),
         rewriteUrl: compileRewrite(rc),
         maxBodySize: cfg.maxBodySize,
@@ -130,15 +186,31 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
   return Object.freeze(host);
 }
 
+const NO_STEPS: readonly Step[] = Object.freeze([]);
+const NO_HEADERS: readonly string[] = Object.freeze([]);
+const DROP_AUTHORIZATION: readonly string[] = Object.freeze(['authorization']);
+
+function bodyLimitStep(maxBytes: number, shared: Shared): Step {
+  let step = shared.bodySteps.get(maxBytes);
+  if (!step) shared.bodySteps.set(maxBytes, (step = createBodyLimitStep(maxBytes)));
+  return step;
+}
+
 function compileAction(rc: RouteConfig, hd: HostDeps, errorPages: ErrorPageTable | undefined): Action {
   switch (rc.action.kind) {
     case 'respond':
     case 'redirect':
       return createLocalReplyAction(rc.action, errorPages);
     case 'proxy': {
+      // Without error pages, one action per pool: it reads everything route-specific from the
+      // route it is given. A host's own error pages make its actions its own.
+      let action = errorPages ? undefined : hd.shared.proxyActions.get(rc.action.upstream);
+      if (action) return action;
       const pool = hd.pools.get(rc.action.upstream);
       if (!pool) throw new Error(`upstream "${rc.action.upstream}" missing after validation`);
-      return createProxyAction(hd.deps.engine, pool, hd.clientIp, errorPages);
+      action = createProxyAction(hd.deps.engine, pool, hd.clientIp, errorPages);
+      if (!errorPages) hd.shared.proxyActions.set(rc.action.upstream, action);
+      return action;
     }
   }
 }
