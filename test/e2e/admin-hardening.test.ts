@@ -1,17 +1,13 @@
 import t from 'tap';
 import { request } from '../helpers/http-request.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from './helpers/portico-process.js';
+import { E2E_PREAMBLE, startOwnedPortico } from './helpers/portico-process.js';
 
 // SPEC §4 Dashboard: a browser on the operator's machine can be made to send requests to
 // loopback, so a POST carrying a foreign Origin is refused, and so is any request whose Host is
 // not loopback (DNS rebinding). Tools without Origin (curl, scripts) keep working.
 
-const portico = await startPorticoProcess({
+const portico = await startOwnedPortico(t, {
   config: `${E2E_PREAMBLE}hosts:\n  a.test: { tls: off, routes: [ { respond: { body: "ok" } } ] }\n`,
-});
-t.teardown(async () => {
-  await portico.stop();
-  await removeDir(portico.dir);
 });
 const self = `127.0.0.1:${portico.admin}`;
 const admin = (path: string, method: string, headers: Record<string, string>) =>

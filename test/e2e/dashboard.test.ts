@@ -6,7 +6,7 @@ import t from 'tap';
 import { eventually } from '../helpers/eventually.js';
 import { request } from '../helpers/http-request.js';
 import { startUpstream, type Handler } from '../helpers/start-upstream.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from './helpers/portico-process.js';
+import { E2E_PREAMBLE, startOwnedPortico } from './helpers/portico-process.js';
 
 // SPEC §4 Dashboard, in a real browser (Debian's Chromium driven by playwright-core) against
 // the built CLI: the page at GET / on the admin listener loads only from the admin origin,
@@ -52,11 +52,7 @@ hosts:
 ${many}
 `;
 
-const portico = await startPorticoProcess({ config: config('round_robin'), within: 30_000 });
-t.teardown(async () => {
-  await portico.stop();
-  await removeDir(portico.dir);
-});
+const portico = await startOwnedPortico(t, { config: config('round_robin'), within: 30_000 });
 const origin = `http://127.0.0.1:${portico.admin}`;
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });

@@ -2,7 +2,7 @@ import t from 'tap';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eventually } from '../helpers/eventually.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess, type PorticoProcess } from './helpers/portico-process.js';
+import { E2E_PREAMBLE, startOwnedPortico, type PorticoProcess } from './helpers/portico-process.js';
 import { startTraffic } from './helpers/traffic.js';
 
 /** An upstream whose `/live` answers `liveStatus`; every other path answers 200 with its name. */
@@ -72,11 +72,7 @@ t.test('active health checks decide under traffic: down, back up, carried over a
   t.teardown(() => a.close());
   const b = await startBackend('b');
   t.teardown(() => b.close());
-  const portico = await startPorticoProcess({ config: config(a, b) });
-  t.teardown(async () => {
-    await portico.stop();
-    await removeDir(portico.dir);
-  });
+  const portico = await startOwnedPortico(t, { config: config(a, b) });
   // A request every ~75 ms on each of two loops: B serves traffic all the time it is failing checks.
   const traffic = startTraffic({ port: portico.http, host: 'localhost', path: '/work', concurrency: 2, intervalMs: 75 });
   t.teardown(() => traffic.stop());
@@ -131,11 +127,7 @@ t.test('every target down: requests get 502 at once, not after a timeout', async
   t.teardown(() => b.close());
   a.liveStatus = 500;
   b.liveStatus = 500;
-  const portico = await startPorticoProcess({ config: config(a, b) });
-  t.teardown(async () => {
-    await portico.stop();
-    await removeDir(portico.dir);
-  });
+  const portico = await startOwnedPortico(t, { config: config(a, b) });
   await eventually(async () => (await adminUpstreams(portico)).api?.targets.every((x) => !x.healthy), { within: 10_000, message: 'both down' });
   const traffic = startTraffic({ port: portico.http, host: 'localhost', path: '/x', concurrency: 1, ok: (s) => s === 502 });
   t.teardown(() => traffic.stop());

@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
-import type { Upstream } from './start-upstream.js';
+import { startUpstream, type Handler, type Upstream } from './start-upstream.js';
 
 /**
  * Attaches a WebSocket echo server to an upstream (every message comes back prefixed "echo:").
@@ -14,6 +14,15 @@ export function attachWsEcho(upstream: Upstream, opts: { greeting?: boolean } = 
     if (opts.greeting !== false) ws.send(`hello ${req.headers['x-forwarded-proto'] ?? '-'} ${req.url ?? ''}`);
   });
   return wss;
+}
+
+/** An upstream serving `handler` that also echoes WebSockets (attachWsEcho); both closed at teardown. */
+export async function startWsEchoUpstream(t: { teardown(fn: () => unknown): void }, handler: Handler, opts: { greeting?: boolean } = {}): Promise<Upstream> {
+  const upstream = await startUpstream(handler);
+  t.teardown(() => upstream.close());
+  const wss = attachWsEcho(upstream, opts);
+  t.teardown(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+  return upstream;
 }
 
 /** Opens a WebSocket to Portico with an explicit Host (and SNI), resolving once open with its first message. */

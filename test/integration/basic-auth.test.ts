@@ -5,8 +5,8 @@ import { WebSocket } from 'ws';
 import { eventually } from '../helpers/eventually.js';
 import { request, type Reply } from '../helpers/http-request.js';
 import { startPortico } from '../helpers/start-portico.js';
-import { echoHandler, startUpstream } from '../helpers/start-upstream.js';
-import { attachWsEcho, tryWs, type WsAttempt } from '../helpers/streams.js';
+import { echoHandler } from '../helpers/start-upstream.js';
+import { startWsEchoUpstream, tryWs, type WsAttempt } from '../helpers/streams.js';
 
 // SPEC §3 Basic Auth (and STYLE §2.9), from the outside: HTTP and WebSocket in, through a real
 // Portico, to a real upstream. trustedProxies: [127.0.0.1] lets each test pose as its own
@@ -21,10 +21,7 @@ const bobHash = await bcrypt.hash(BOB_PASSWORD, 4);
 const SLOW_PASSWORD = 'slow-and-steady';
 const slowHash = await bcrypt.hash(SLOW_PASSWORD, 12);
 
-const upstream = await startUpstream(echoHandler('guarded'));
-t.teardown(() => upstream.close());
-const wss = attachWsEcho(upstream, { greeting: false });
-t.teardown(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+const upstream = await startWsEchoUpstream(t, echoHandler('guarded'), { greeting: false });
 
 const portico = await startPortico(`
 trustedProxies: [127.0.0.1]

@@ -4,17 +4,14 @@ import { WebSocket } from 'ws';
 import { eventually } from '../helpers/eventually.js';
 import { request, type Reply } from '../helpers/http-request.js';
 import { startPortico } from '../helpers/start-portico.js';
-import { echoHandler, startUpstream } from '../helpers/start-upstream.js';
-import { attachWsEcho, tryWs, type WsAttempt } from '../helpers/streams.js';
+import { echoHandler } from '../helpers/start-upstream.js';
+import { startWsEchoUpstream, tryWs, type WsAttempt } from '../helpers/streams.js';
 
 // SPEC §3 Rate limiting (and Client IP as the default key), through a real Portico with the
 // local bucket store. trustedProxies: [127.0.0.1] lets each test be its own client via
 // X-Forwarded-For, so buckets never leak between tests.
 
-const upstream = await startUpstream(echoHandler('app'));
-t.teardown(() => upstream.close());
-const wss = attachWsEcho(upstream, { greeting: false });
-t.teardown(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+const upstream = await startWsEchoUpstream(t, echoHandler('app'), { greeting: false });
 
 const portico = await startPortico(`
 trustedProxies: [127.0.0.1]

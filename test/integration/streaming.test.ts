@@ -1,8 +1,7 @@
 import t from 'tap';
 import { request } from '../helpers/http-request.js';
 import { startPortico } from '../helpers/start-portico.js';
-import { startUpstream } from '../helpers/start-upstream.js';
-import { attachWsEcho, openSse, openWs, roundTrip, sseFeed } from '../helpers/streams.js';
+import { openSse, openWs, roundTrip, sseFeed, startWsEchoUpstream } from '../helpers/streams.js';
 
 // SPEC §3 Proxying: WebSocket upgrades and Server-Sent Events work through every route type
 // that proxies, with no buffering; long-lived streams are not cut by the response timeout,
@@ -12,14 +11,11 @@ const RESPONSE_TIMEOUT_MS = 150;
 const GAP_MS = 300; // longer than the response timeout: an idle timer would cut the stream
 
 const feed = sseFeed();
-const upstream = await startUpstream((req, res) => {
+const upstream = await startWsEchoUpstream(t, (req, res) => {
   if (req.url?.endsWith('/events')) return feed.handler(req, res);
   if (req.url === '/silent') return; // never answers: the first-byte timer must fire
   res.end('ok');
 });
-t.teardown(() => upstream.close());
-const wss = attachWsEcho(upstream);
-t.teardown(() => new Promise<void>((resolve) => wss.close(() => resolve())));
 
 const routes = `
     routes:

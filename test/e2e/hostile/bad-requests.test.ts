@@ -1,7 +1,7 @@
 import t from 'tap';
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { rawExchange } from '../../helpers/raw-http.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess, type PorticoProcess } from '../helpers/portico-process.js';
+import { E2E_PREAMBLE, startOwnedPortico, type PorticoProcess } from '../helpers/portico-process.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 
 // SPEC §3 "Bad input never crashes the process": requests the listener itself refuses, sent as
@@ -10,7 +10,7 @@ import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 
 const upstream = await startRecordingUpstream();
 t.teardown(() => upstream.close());
-const portico: PorticoProcess = await startPorticoProcess({
+const portico: PorticoProcess = await startOwnedPortico(t, {
   config: `${E2E_PREAMBLE}hosts:
   plain.test:
     tls: off
@@ -19,10 +19,6 @@ const portico: PorticoProcess = await startPorticoProcess({
     tls: self-signed
     routes: [ { upstream: "${upstream.target}" } ]
 `,
-});
-t.teardown(async () => {
-  await portico.stop();
-  await removeDir(portico.dir);
 });
 
 /** `n` header fields named x-f0…, each with a value of `size` bytes. */

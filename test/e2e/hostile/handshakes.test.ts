@@ -3,22 +3,18 @@ import { readdirSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { eventually } from '../../helpers/eventually.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess, type PorticoProcess } from '../helpers/portico-process.js';
+import { E2E_PREAMBLE, startOwnedPortico, type PorticoProcess } from '../helpers/portico-process.js';
 
 // SPEC §3 Connections: a TLS handshake completes within 10 s of the accept, an HTTP/2
 // connection sends its preface within 10 s, and a connection the client closed is released at
 // once, handshake or not. Raw sockets against the built CLI.
 
-const portico: PorticoProcess = await startPorticoProcess({
+const portico: PorticoProcess = await startOwnedPortico(t, {
   config: `${E2E_PREAMBLE}hosts:
   secure.test:
     tls: self-signed
     routes: [ { respond: { status: 200, body: "ok\\n" } } ]
 `,
-});
-t.teardown(async () => {
-  await portico.stop();
-  await removeDir(portico.dir);
 });
 
 /** The first 100 bytes of a real ClientHello: a handshake that started and never finishes. */

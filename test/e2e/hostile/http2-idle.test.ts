@@ -1,22 +1,18 @@
 import t from 'tap';
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from '../helpers/portico-process.js';
+import { E2E_PREAMBLE, startOwnedPortico } from '../helpers/portico-process.js';
 
 // SPEC §3 Connections: idle HTTP/2 connections close after 60 s. "Idle" means no open stream:
 // a client that only sends PINGs does not keep a connection (and its memory) forever. With the
 // real timeout, so this file runs for about a minute on its own.
 
 t.test('an HTTP/2 connection with no stream for 60 s is closed, PINGs or not', async (t) => {
-  const portico = await startPorticoProcess({
+  const portico = await startOwnedPortico(t, {
     config: `${E2E_PREAMBLE}hosts:
   secure.test:
     tls: self-signed
     routes: [ { respond: { status: 200, body: "ok\\n" } } ]
 `,
-  });
-  t.teardown(async () => {
-    await portico.stop();
-    await removeDir(portico.dir);
   });
   const open = async (): Promise<{ session: ClientHttp2Session; idleSince: number; closed: Promise<number> }> => {
     const session = h2connect(`https://127.0.0.1:${portico.https}`, { servername: 'secure.test', rejectUnauthorized: false });

@@ -1,21 +1,17 @@
 import t from 'tap';
 import { connect } from 'node:net';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from '../helpers/portico-process.js';
+import { E2E_PREAMBLE, startOwnedPortico } from '../helpers/portico-process.js';
 
 // SPEC §3 "Bad input": request headers must be complete within 30 s, else 408 and close within
 // 32 s. With the real timeout, so this file runs for about half a minute on its own.
 
 t.test('a slowloris connection gets 408 and is closed 29–32 s after it started', async (t) => {
-  const portico = await startPorticoProcess({
+  const portico = await startOwnedPortico(t, {
     config: `${E2E_PREAMBLE}hosts:
   plain.test:
     tls: off
     routes: [ { respond: { status: 200, body: "ok\\n" } } ]
 `,
-  });
-  t.teardown(async () => {
-    await portico.stop();
-    await removeDir(portico.dir);
   });
 
   const started = Date.now();
