@@ -1,20 +1,9 @@
 import { formatIssue } from '../errors.js';
 import type { ReloadResult } from '../reload/reloader.js';
+import type { ReloadRow } from './dashboard/dashboard-types.js';
 
-/** One reload as the dashboard lists it. */
-export interface ReloadEntry {
-  /** Epoch ms. */
-  readonly at: number;
-  readonly result: 'ok' | 'error';
-  /** The config version now serving (after a reload that applied a new config). */
-  readonly version: number | null;
-  /** The file was put back to the content already serving (after a rejected edit). */
-  readonly unchanged: boolean;
-  /** Each error as `FILE:LINE:COL: message`, or the plain message when it has no position. */
-  readonly errors: readonly string[];
-  /** How many reloads in a row failed with exactly these errors (an editor's save is often two file events). */
-  readonly count: number;
-}
+/** One reload as the dashboard lists it (the page's own type: one shape on both sides). */
+export type ReloadEntry = ReloadRow;
 
 /** How many reloads the dashboard keeps. */
 const KEEP = 20;

@@ -7,10 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import { SECURITY_HEADER_DEFAULTS } from '../pipeline/header-plan.js';
 import { CONNECTION_LIMITS as LIMITS, HTTP1_PARSER_MAX_HEADERS, HTTP2_MAX_HEADER_LIST_SIZE, HTTP2_MAX_HEADER_PAIRS } from './connection-limits.js';
 import { CountingHttp2Response } from './counting-http2-response.js';
-import { guardRequests, type RefusalListener } from './request-guard.js';
-
-type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
-type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+import { guardRequests, type RefusalListener, type RequestListener, type UpgradeListener } from './request-guard.js';
 
 /** The edge handlers a public listener serves with. */
 export interface EdgeHandlers {

@@ -11,8 +11,10 @@ import { CONNECTION_LIMITS } from './connection-limits.js';
 /** Told of each request the listener refused before any host or route saw it, for the access log. */
 export type RefusalListener = (req: IncomingMessage, status: number, requestId: string, bytes: number) => void;
 
-type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
-type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+/** A public listener's `request` handler. */
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+/** A public listener's `upgrade` (and `connect`) handler. */
+export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /** The request and upgrade listeners of a public listener, and what to do with a CONNECT. */
 export interface GuardedHandlers {

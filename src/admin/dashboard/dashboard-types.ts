@@ -55,13 +55,18 @@ export interface CertificateRow {
   readonly daysLeft: number;
 }
 
+/** One reload as the dashboard lists it. */
 export interface ReloadRow {
+  /** Epoch ms. */
   readonly at: number;
   readonly result: 'ok' | 'error';
+  /** The config version now serving (after a reload that applied a new config). */
   readonly version: number | null;
-  /** Valid again: the file was put back to the content already serving. */
+  /** Valid again: the file was put back to the content already serving (after a rejected edit). */
   readonly unchanged: boolean;
+  /** Each error as `FILE:LINE:COL: message`, or the plain message when it has no position. */
   readonly errors: readonly string[];
+  /** How many reloads in a row failed with exactly these errors (an editor's save is often two file events). */
   readonly count: number;
 }
 
