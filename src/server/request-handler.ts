@@ -232,8 +232,7 @@ function serveWithoutUpgrade(upgrade: IncomingMessage, socket: Socket, head: Buf
   res.once('finish', () => socket.end());
   let remaining = req.headers['transfer-encoding'] !== undefined ? -1 : Number(req.headers['content-length'] ?? 0);
   if (!Number.isSafeInteger(remaining) || remaining < 0) {
-    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-    res.end('Bad Request\n');
+    renderReply(res, BAD_REQUEST, DEFAULT_PLAN, randomUUID()); // with the security headers every reply carries
     return;
   }
   const feed = (chunk: Buffer) => {

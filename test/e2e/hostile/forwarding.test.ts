@@ -102,6 +102,14 @@ t.test('Upgrade: h2c is ignored: the request is served as HTTP/1.1', async (t) =
   t.equal(last().url, '/h2c-body');
   t.equal(last().body.toString(), 'hello', 'with its body');
   t.ok(post.closed, 'and the connection closes after the response');
+  const chunked = await rawExchange(
+    portico.http,
+    ['POST /h2c-chunked HTTP/1.1', 'Host: public.test', 'Connection: Upgrade, HTTP2-Settings', 'Upgrade: h2c', 'HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA', 'Transfer-Encoding: chunked'].join(CRLF) + CRLF + CRLF + '5' + CRLF + 'hello' + CRLF + '0' + CRLF + CRLF,
+    { within: 3000 },
+  );
+  t.equal(chunked.status, 400, 'a chunked body with h2c cannot be re-parsed here: 400');
+  t.match(chunked.data, /x-content-type-options: nosniff/i, 'with the security headers');
+  t.notOk(up.requests.some((r) => r.url === '/h2c-chunked'), 'and nothing forwarded');
 });
 
 t.test('absolute-form targets route by their authority; duplicate Host and odd codings are refused', async (t) => {
