@@ -23,9 +23,6 @@ export interface CertificateManager {
   apply(config: Config): Promise<void>;
   /** Where the HTTP listener is bound (its actual port); ACME orders start only once it is known. */
   setHttpListener(address: HttpListenerAddress): void;
-  sniCallback(servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void;
-  /** The self-signed fallback for clients without SNI or with an unknown name (after apply). */
-  defaultContext(): tls.SecureContext;
   /**
    * Options for `https.createServer`: protocol limits, SNICallback and (when safe, see attach)
    * the fallback certificate for clients without SNI. Valid after the first apply().

@@ -172,10 +172,6 @@ export function createCertificateManager(opts: CertificateManagerOptions): Certi
       issuer.setHttpListener(address);
       scheduler.enableOrders();
     },
-    sniCallback(servername, cb) {
-      cb(null, index.find(servername) ?? fallbackContext());
-    },
-    defaultContext: fallbackContext,
     serverOptions() {
       fallbackContext(); // throws before the first apply()
       return { ...defaults.current(), SNICallback: (name, cb) => cb(null, index.find(name) ?? fallbackContext()) };
