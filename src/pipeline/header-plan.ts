@@ -13,6 +13,12 @@ export interface HeaderPlan {
   readonly defaultIndex: ReadonlyMap<string, number>;
 }
 
+/** A route's plans for each scheme the client may use (HSTS goes on HTTPS responses only). */
+export interface SchemePlans {
+  readonly http: HeaderPlan;
+  readonly https: HeaderPlan;
+}
+
 /** Headers Portico adds to every public response unless the upstream or `headers` set them. */
 export const SECURITY_HEADER_DEFAULTS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',

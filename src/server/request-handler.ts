@@ -9,7 +9,6 @@ import { renderReply, renderReplyOnSocket } from '../pipeline/render-reply.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { runSteps } from '../pipeline/run-steps.js';
 import type { LocalReply, StepResult } from '../pipeline/step.js';
-import { robotsTxtStep } from '../pipeline/steps/robots-txt.js';
 import { isHttp2, responseComplete } from '../proxy/http2-request.js';
 import { normalizeHost } from '../routing/normalize-host.js';
 import { normalizeRequestPath } from '../routing/path-match.js';
@@ -61,10 +60,7 @@ function resolveRequest(gw: EdgeContext, table: RouteTable, req: IncomingMessage
     ctx.routeLabel = route.path;
     return { route, reply: undefined, plan };
   }
-  // A refused client learns nothing about which paths exist; a noindex host answers
-  // /robots.txt even when no route covers that path.
-  const robots = host.config.noindex ? (robotsTxtStep(ctx) as LocalReply | undefined) : undefined;
-  return local(host.refuse?.(ctx) ?? robots ?? NO_ROUTE, plan, host.errorPages);
+  return local(host.unrouted(ctx), plan, host.errorPages);
 }
 
 function local(reply: LocalReply, plan: HeaderPlan, pages?: ErrorPageTable): Resolution {
@@ -180,7 +176,7 @@ function createServeUpgrade(gw: EdgeContext, proto: 'http' | 'https') {
     if (!originForm || hasBodyHeaders(req)) return refuse(BAD_REQUEST, DEFAULT_PLAN);
     const { route, reply, plan, pages } = resolveRequest(gw, table, req, ctx);
     if (!route) return refuse(reply, plan, pages);
-    const go = (stepReply: StepResult) => (stepReply ? refuse(stepReply, plan, route.errorPages) : route.action.upgrade(ctx, req, socket, head, route, end));
+    const go = (stepReply: StepResult) => (stepReply ? refuse(stepReply, plan, route.errorPages) : route.action.upgrade(ctx, req, socket, head, end));
     const decided = runSteps(route.steps, ctx);
     if (decided instanceof Promise) {
       decided
@@ -281,7 +277,7 @@ function createContext(table: RouteTable, req: IncomingMessage, proto: 'http' | 
 
 function proceed(ctx: RequestContext, req: IncomingMessage, res: ServerResponse, route: CompiledRoute, reply: StepResult, plan: HeaderPlan): void {
   if (reply) renderReply(res, reply, plan, ctx.requestId, route.errorPages);
-  else route.action.handle(ctx, req, res, route);
+  else route.action.handle(ctx, req, res);
 }
 
 async function answerChallenge(gw: EdgeContext, req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
