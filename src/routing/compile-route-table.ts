@@ -89,7 +89,6 @@ function* compileSteps(config: Config, deps: CompileDeps, version: number): Gene
     version,
     config,
     clientIp,
-    pools,
     errorPages: compileErrorPages(config.errorPages),
     lookupHost: (name: string) => index.lookup(name),
   });

@@ -5,7 +5,6 @@ import type { HeaderPlan } from '../pipeline/header-plan.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import type { LocalReply, Step } from '../pipeline/step.js';
 import type { ClientIpResolver } from '../server/client-ip.js';
-import type { UpstreamPool } from '../upstreams/upstream-pool.js';
 
 /** A route with everything derived from config computed up front. */
 export interface CompiledRoute {
@@ -41,7 +40,6 @@ export interface RouteTable {
   readonly version: number;
   readonly config: Config;
   readonly clientIp: ClientIpResolver;
-  readonly pools: ReadonlyMap<string, UpstreamPool>;
   /** Top-level error pages, for replies to unknown hosts. */
   readonly errorPages: ErrorPageTable | undefined;
   lookupHost(host: string): CompiledHost | undefined;

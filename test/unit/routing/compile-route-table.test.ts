@@ -6,7 +6,7 @@ import type { Step } from '../../../src/pipeline/step.js';
 import { robotsTxtStep } from '../../../src/pipeline/steps/robots-txt.js';
 import { ProxyEngine } from '../../../src/proxy/proxy-engine.js';
 import { compileRewrite } from '../../../src/routing/compile-rewrite.js';
-import { compileRouteTable, type CompileDeps } from '../../../src/routing/compile-route-table.js';
+import { compileRouteTable, type CompileDeps, type CompiledTable } from '../../../src/routing/compile-route-table.js';
 import { TargetRegistry } from '../../../src/upstreams/target-registry.js';
 import { eventually } from '../../helpers/eventually.js';
 import { startUpstream } from '../../helpers/start-upstream.js';
@@ -29,6 +29,9 @@ function createDeps(t: Pick<typeof import('tap').default, 'teardown'>): CompileD
     createBasicAuthStep: (config: BasicAuthConfig) => named(`basic-auth ${config.realm}`),
   };
 }
+
+/** The target states a compile uses for one upstream, in the order of its targets. */
+const targetsOf = (compiled: CompiledTable, upstream: string) => [...compiled.targets].filter((s) => s.upstream === upstream);
 
 const config = (yaml: string): Config => parseConfig('/etc/portico/routes.yaml', yaml);
 
@@ -189,7 +192,7 @@ hosts:
 t.test('registry carry-over: an unchanged upstream keeps the same TargetState objects', async (t) => {
   const deps = createDeps(t);
   const first = compileRouteTable(config(ROUTES), deps, 1);
-  const before = first.table.pools.get('api')?.targets ?? [];
+  const before = targetsOf(first, 'api');
   t.equal(before.length, 2);
   before[0]!.inFlight = 3;
   before[1]!.healthy = false;
@@ -213,7 +216,7 @@ hosts:
     2,
   );
   deps.targets.retain(next.targets);
-  const after = next.table.pools.get('api')?.targets ?? [];
+  const after = targetsOf(next, 'api');
   t.equal(after[0], before[0], 'same object for 127.0.0.1:8000');
   t.equal(after[1], before[1], 'same object for 127.0.0.1:8001');
   t.equal(after[0]?.inFlight, 3, 'in-flight count carried over');
@@ -224,7 +227,7 @@ hosts:
 t.test('registry: a removed target is retired, a changed healthCheck gets a fresh state', async (t) => {
   const deps = createDeps(t);
   const first = compileRouteTable(config(ROUTES), deps, 1);
-  const [kept, removed] = first.table.pools.get('api')?.targets ?? [];
+  const [kept, removed] = targetsOf(first, 'api');
   const next = compileRouteTable(
     config(`
 upstreams:
@@ -241,10 +244,10 @@ hosts:
     2,
   );
   deps.targets.retain(next.targets);
-  t.equal(next.table.pools.get('api')?.targets[0], kept);
+  t.equal(targetsOf(next, 'api')[0], kept);
   t.notOk(deps.targets.all().includes(removed!), 'the removed target is no longer in the registry');
   t.notOk(next.targets.has(removed!));
-  const checked = next.table.pools.get('checked')?.targets[0];
+  const checked = targetsOf(next, 'checked')[0];
   t.not(checked, kept, 'another upstream (and health check) is another identity');
 });
 
