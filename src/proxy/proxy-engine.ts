@@ -1,5 +1,4 @@
-import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { PorticoError } from '../errors.js';
@@ -17,6 +16,7 @@ import { isHttp2, responseComplete } from './http2-request.js';
 import { loadHttpProxy } from './load-http-proxy.js';
 import { isConnectFailure, proxyErrorStatus } from './proxy-error-status.js';
 import { buildResponseHead } from './response-head.js';
+import { freshConnectionOptions } from './target-proxy-options.js';
 
 /** Renders Portico's own error reply (502/504/413) with the route's headers. */
 export type ErrorReplier = (res: ServerResponse, status: 502 | 504 | 413, plan: HeaderPlan, requestId: string) => void;
@@ -170,7 +170,7 @@ export class ProxyEngine {
       onEnd(status);
     };
     socket.once('close', () => release(tunnel.status));
-    this.proxy.ws(req, socket as Socket, head, { target: target.proxyTarget, toProxy: true, prependPath: false }, (err: Error) => {
+    this.proxy.ws(req, socket as Socket, head, target.proxyOptions.ws, (err: Error) => {
       if (isConnectFailure(err)) target.recordFailure((err as NodeJS.ErrnoException).code ?? 'error');
       this.log.error({ event: 'upstream_error', requestId: ctx.requestId, target: target.url, code: (err as NodeJS.ErrnoException).code, status: 502 }, 'websocket proxy error');
       renderReplyOnSocket(socket, BAD_GATEWAY, plan, ctx.requestId, pages);
@@ -192,7 +192,7 @@ export class ProxyEngine {
     ex.proxyReq = undefined;
     ex.ctx.targetLabel = target.url;
     target.inFlight++;
-    const options = sameTarget ? freshConnectionOptions(target) : ex.hasBody ? target.webOptions : target.bodilessWebOptions;
+    const options = sameTarget ? freshConnectionOptions(target.proxyOptions) : ex.hasBody ? target.proxyOptions.web : target.proxyOptions.bodilessWeb;
     this.proxy.web(req, ex.res, options, (err: Error) => this.onError(req, ex, target, err));
   }
 
@@ -312,16 +312,6 @@ export class ProxyEngine {
 function clientLeft(ex: Exchange): boolean {
   const req = ex.ctx.req as IncomingMessage & { aborted?: boolean };
   return req.aborted === true || ex.res.destroyed || (ex.res as { stream?: { destroyed: boolean } }).stream?.destroyed === true;
-}
-
-// Connections for a replay after a stale pooled socket: never pooled, so never stale.
-const FRESH_HTTP_AGENT = new HttpAgent({ keepAlive: false });
-const FRESH_HTTPS_AGENT = new HttpsAgent({ keepAlive: false });
-
-/** The target's options for a bodiless request on a new, unpooled connection (rare: allocated per replay). */
-function freshConnectionOptions(target: TargetState): Readonly<Record<string, unknown>> {
-  const agent = target.proxyTarget.protocol === 'https:' ? FRESH_HTTPS_AGENT : FRESH_HTTP_AGENT;
-  return { ...target.bodilessWebOptions, agent };
 }
 
 // The response body is forwarded by two shared listeners instead of pipe(): pipe creates
