@@ -1,7 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { resolveAcmeDirectory } from '../tls/acme-directory.js';
+import { resolveAcmeDirectory } from './acme-directory.js';
 import type {
   AccessConfig,
   Config,
