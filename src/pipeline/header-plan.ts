@@ -1,3 +1,5 @@
+import type { TlsMode } from '../config/config-types.js';
+
 /**
  * Response header operations compiled once per route and protocol: defaults (only when the
  * upstream did not set the header), overrides, and removals. Names are lower case, so applying
@@ -25,6 +27,17 @@ export const SECURITY_HEADER_DEFAULTS: Readonly<Record<string, string>> = {
   'x-frame-options': 'SAMEORIGIN',
   'referrer-policy': 'strict-origin-when-cross-origin',
 };
+
+/**
+ * The one HSTS rule (SPEC §3 TLS): `max-age=31536000` on the HTTPS responses of hosts with
+ * ACME or file certificates, never self-signed ones; undefined for no header. It is decided per
+ * host when the table compiles, so an ACME host still on its temporary certificate sends it
+ * too: browsers ignore HSTS received over a connection with certificate errors (RFC 6797 §8.1),
+ * and it takes effect once the real certificate is served.
+ */
+export function strictTransportSecurity(tls: TlsMode['kind']): string | undefined {
+  return tls === 'acme' || tls === 'file' ? 'max-age=31536000' : undefined;
+}
 
 /** Builds a plan: defaults first, then overrides (`null` removes) which win over defaults. */
 export function compileHeaderPlan(

@@ -3,7 +3,7 @@ import type { Action } from '../pipeline/action.js';
 import { createProxyAction, createProxyUpstream, type ProxyUpstream } from '../pipeline/actions/proxy-action.js';
 import { createLocalReplyAction } from '../pipeline/actions/local-reply-action.js';
 import { compileErrorPages, type ErrorPageTable } from '../pipeline/error-pages.js';
-import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS, type SchemePlans } from '../pipeline/header-plan.js';
+import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS, strictTransportSecurity, type SchemePlans } from '../pipeline/header-plan.js';
 import type { Step } from '../pipeline/step.js';
 import { createAccessControlStep } from '../pipeline/steps/access-control.js';
 import { createBodyLimitStep } from '../pipeline/steps/body-limit.js';
@@ -26,8 +26,6 @@ export interface CompileDeps {
   createRateLimitStep(scope: string, limit: RateLimitConfig): Step;
   createBasicAuthStep(config: BasicAuthConfig): Step;
 }
-
-const HSTS = 'max-age=31536000';
 
 /** What a compile produces: the table, and the target states it uses (the caller retires the rest). */
 export interface CompiledTable {
@@ -115,15 +113,15 @@ interface HostDeps {
 }
 
 function headerPlans(cfg: HostConfig, shared: Shared): SchemePlans {
-  const strictTransport = cfg.tls.kind === 'acme' || cfg.tls.kind === 'file';
+  const hsts = strictTransportSecurity(cfg.tls.kind);
   const custom = Object.keys(cfg.headers).length > 0;
-  const key = `${strictTransport ? 's' : '-'}${cfg.noindex ? 'n' : '-'}${custom ? JSON.stringify(cfg.headers) : ''}`;
+  const key = `${hsts !== undefined ? 's' : '-'}${cfg.noindex ? 'n' : '-'}${custom ? JSON.stringify(cfg.headers) : ''}`;
   let plans = shared.headerPlans.get(key);
   if (!plans) {
     const overrides: Record<string, string | null> = { ...cfg.headers };
     if (cfg.noindex) overrides['X-Robots-Tag'] = 'noindex, nofollow';
     const http = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, overrides);
-    const https = strictTransport ? compileHeaderPlan({ ...SECURITY_HEADER_DEFAULTS, 'strict-transport-security': HSTS }, overrides) : http;
+    const https = hsts !== undefined ? compileHeaderPlan({ ...SECURITY_HEADER_DEFAULTS, 'strict-transport-security': hsts }, overrides) : http;
     plans = { http, https };
     shared.headerPlans.set(key, plans);
   }
