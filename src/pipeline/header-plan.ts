@@ -76,3 +76,6 @@ export function applyHeaderPlan(plan: HeaderPlan, headers: Record<string, string
   for (let i = 0; i < sets.length; i++) headers[sets[i]![0]] = sets[i]![1];
   for (let i = 0; i < removes.length; i++) delete headers[removes[i]!];
 }
+
+/** The plan of Portico's replies before any host is known (400, unknown host): the security defaults alone. */
+export const DEFAULT_HEADER_PLAN: HeaderPlan = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, {});
