@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ErrorReplier, ProxyEngine } from '../../proxy/proxy-engine.js';
+import type { ErrorReplier } from '../../proxy/exchange.js';
+import type { ProxyEngine } from '../../proxy/proxy-engine.js';
 import { requestHasBody } from '../../proxy/request-body.js';
 import { prepareUpstreamRequest, prepareUpstreamUpgrade } from '../../proxy/upstream-request.js';
 import type { ClientIpResolver } from '../../server/client-ip.js';
