@@ -17,7 +17,7 @@ import { isConnectFailure, proxyErrorStatus } from './proxy-error-status.js';
 import { buildResponseHead } from './response-head.js';
 import { isRetryable, replaysOnFreshConnection, triesAnotherTarget } from './retry-policy.js';
 import { freshConnectionOptions } from './target-proxy-options.js';
-import { proxyUpgrade, watchTunnels } from './upgrade-tunnel.js';
+import { UpgradeTunnels } from './upgrade-tunnels.js';
 
 /**
  * The one http-proxy server, with the guards its unmaintained 1.18.1 release needs:
@@ -31,6 +31,7 @@ import { proxyUpgrade, watchTunnels } from './upgrade-tunnel.js';
  */
 export class ProxyEngine {
   private readonly proxy;
+  private readonly tunnels: UpgradeTunnels;
 
   /** The 'close' listener of every upstream response: one function, no closure per response. */
   private readonly onUpstreamClose: (this: TrackedResponse) => void;
@@ -61,7 +62,7 @@ export class ProxyEngine {
     // §3 tunnels any other Upgrade the upstream accepts with 101 and returns its other answers.
     const wsPasses = this.proxy as unknown as { wsPasses: { name: string }[] };
     wsPasses.wsPasses = wsPasses.wsPasses.filter((pass) => pass.name !== 'checkMethodAndHeader');
-    watchTunnels(this.proxy);
+    this.tunnels = new UpgradeTunnels(this.proxy, log);
     this.proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => this.onProxyReq(proxyReq, req as TrackedRequest));
     this.proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage) => this.onProxyRes(proxyRes, req as TrackedRequest));
     // Never expected (every call has a callback); present so a stray error cannot crash the process.
@@ -79,12 +80,9 @@ export class ProxyEngine {
     this.attempt(req as TrackedRequest, exchange);
   }
 
-  /**
-   * Proxies a WebSocket (or other) upgrade; the socket is closed on failure. `onEnd` runs once,
-   * when the tunnel closes, so the access line has its whole duration and bytes each way.
-   */
+  /** Proxies a WebSocket (or other) upgrade (upgrade-tunnels.ts). */
   ws(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext, pool: UpstreamPool, plan: HeaderPlan, pages: ErrorPageTable | undefined, onEnd: (status: number) => void): void {
-    proxyUpgrade(this.proxy, this.log, req, socket, head, ctx, pool, plan, pages, onEnd);
+    this.tunnels.open(req, socket, head, ctx, pool, plan, pages, onEnd);
   }
 
   private attempt(req: TrackedRequest, ex: Exchange, sameTarget?: TargetState): void {
