@@ -145,7 +145,6 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
   const routes: CompiledRoute[] = [];
   const host: CompiledHost = {
     name: cfg.name,
-    config: cfg,
     tls: cfg.tls.kind,
     httpHeaders: plans.http,
     httpsHeaders: plans.https,

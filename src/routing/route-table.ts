@@ -1,4 +1,4 @@
-import type { Config, HostConfig, TlsMode } from '../config/config-types.js';
+import type { Config, TlsMode } from '../config/config-types.js';
 import type { Action } from '../pipeline/action.js';
 import type { ErrorPageTable } from '../pipeline/error-pages.js';
 import type { HeaderPlan } from '../pipeline/header-plan.js';
@@ -20,7 +20,6 @@ export interface CompiledRoute {
 /** A host with its routes ordered for longest-prefix matching. */
 export interface CompiledHost {
   readonly name: string;
-  readonly config: HostConfig;
   readonly tls: TlsMode['kind'];
   /** Headers for Portico's own replies on this host before a route is known (404, 400). */
   readonly httpsHeaders: HeaderPlan;
