@@ -86,7 +86,8 @@ export class WorkerSlots {
   private exited(slot: Slot, h: WorkerHandle, code: number | null, signal: string | null): void {
     if (this.hooks.stopped()) return;
     if (this.starting) {
-      this.starting.reject(new Error(`worker ${h.worker.id} exited before serving (code ${code ?? signal})`));
+      const how = signal ? ` (${signal})` : code ? ` (exit code ${code})` : '';
+      this.starting.reject(new Error(`worker ${h.worker.id} exited before serving${how}`));
       this.starting = undefined;
       return;
     }
