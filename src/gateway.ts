@@ -17,7 +17,9 @@ import type { RouteTable } from './routing/route-table.js';
 import { ListenerSet, type ListenerRole } from './server/listener-set.js';
 import { createHttpListener, createHttpsListener, type EdgeHandlers, type Listener, type SecureListener } from './server/listeners.js';
 import { refusalContext } from './server/refusal-context.js';
-import { createRequestHandler, createUpgradeHandler, type EdgeContext } from './server/request-handler.js';
+import type { EdgeContext } from './server/edge-context.js';
+import { createRequestHandler } from './server/request-handler.js';
+import { createUpgradeHandler } from './server/upgrade-handler.js';
 import { createSecurityServices, type SecurityServices } from './security-services.js';
 import { connectRedis } from './store/connect-redis.js';
 import { createTlsServices, type TlsServices } from './tls-services.js';
@@ -278,7 +280,8 @@ export class Gateway {
       finish: (ctx, status, bytes) => {
         const ms = performance.now() - ctx.startedAt;
         gw.metrics.observeRequest(ctx.hostLabel, status, ms / 1000);
-        if (gw.table.config.log.access) accessLog(ctx, status, bytes, ms);
+        // The table the request was served under decides, not one a reload swapped in since.
+        if (ctx.accessLog) accessLog(ctx, status, bytes, ms);
       },
       onStepError: (ctx, err) => gw.log.error({ event: 'step_error', requestId: ctx.requestId, err }, 'request step failed'),
       onInternalError: (err) => gw.log.error({ event: 'internal_error', err }, 'request failed on an unexpected error'),

@@ -16,10 +16,6 @@ import type { EdgeContext } from './edge-context.js';
 import { toOriginForm } from './request-target.js';
 import { resolveRequest } from './resolve-request.js';
 
-// Where the gateway has always imported them from.
-export type { EdgeContext } from './edge-context.js';
-export { createUpgradeHandler } from './upgrade-handler.js';
-
 const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 const CONTEXT = Symbol('portico.requestContext');
 type TrackedResponse = ServerResponse & { [CONTEXT]?: RequestContext };

@@ -35,8 +35,6 @@ export interface CertificateManager {
   attach(server: tls.Server): void;
   /** Forgets a server attached before (it was replaced by a listener on another address). */
   detach(server: tls.Server): void;
-  /** True for `acme`/`file` hosts currently serving a real certificate (HSTS is then safe). */
-  hasHsts(hostName: string): boolean;
   /** The key authorization for an HTTP-01 token, if an order is waiting for it. */
   challengeResponse(token: string): Promise<string | undefined>;
   status(): CertificateStatus[];

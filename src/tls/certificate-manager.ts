@@ -178,10 +178,6 @@ export function createCertificateManager(opts: CertificateManagerOptions): Certi
     },
     attach: (server) => defaults.attach(server),
     detach: (server) => defaults.detach(server),
-    hasHsts(hostName) {
-      const entry = entries.get(hostName.toLowerCase());
-      return entry !== undefined && entry.host.tls.kind !== 'self-signed' && !entry.cert.temporary;
-    },
     async challengeResponse(token) {
       if (!TOKEN.test(token)) return undefined;
       try {
