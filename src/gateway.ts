@@ -8,7 +8,8 @@ import type { LoadedConfig } from './config/load-config.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { ProxyEngine } from './proxy/proxy-engine.js';
 import { watchFiles } from './watch/watch-files.js';
-import { Reloader, type ReloadResult } from './reload/reloader.js';
+import type { Reloader, ReloadResult } from './reload/reloader.js';
+import { createConfigReloader } from './reload/config-reloader.js';
 import { compileRouteTable, compileRouteTableInSlices, type CompileDeps, type CompiledTable } from './routing/compile-route-table.js';
 import type { RouteTable } from './routing/route-table.js';
 import { ListenerSet, type ListenerRole } from './server/listener-set.js';
@@ -93,19 +94,7 @@ export class Gateway {
     this.version += 1;
     this.table = this.adopt(compileRouteTable(config, this.compileDeps(), this.version));
     if (configLoader) {
-      this.reloader = new Reloader(
-        () => import('./config/load-config.js').then((m) => m.readConfigSource(file)),
-        (source) => configLoader.parse(file, source),
-        (next) => this.apply(next),
-        log.child({ module: 'reload' }),
-        // Called once per content of the file (repeats of one save are not): one count per change.
-        (r) => {
-          this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
-          this.metrics.lastReloadOk.set(r.ok ? 1 : 0);
-          this.reloads.record(r);
-        },
-      );
-      this.reloader.markActive(loaded.source);
+      this.reloader = createConfigReloader({ file, loader: configLoader, apply: (next) => this.apply(next), log, metrics: this.metrics, history: this.reloads, active: loaded });
     }
   }
 

@@ -1,7 +1,7 @@
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Metrics } from '../admin/metrics.js';
 import type { TargetState } from '../upstreams/target-state.js';
-import type { ToWorker, WorkerStats } from './cluster-messages.js';
+import { addTargetLoad, type TargetLoad, type ToWorker, type WorkerStats } from './cluster-messages.js';
 import type { WorkerHandle } from './supervisor.js';
 
 /** A worker that does not answer within this is left out of one admin answer (it may be dying). */
@@ -24,17 +24,8 @@ export class InstanceStats {
   async collect(targets: readonly TargetState[]): Promise<void> {
     const answers = await Promise.all(this.workers().map((h) => ask(h)));
     this.reports = answers.filter((r): r is WorkerStats => r !== undefined);
-    const sums = new Map<string, { inFlight: number; active: number; idle: number; queued: number }>();
-    for (const report of this.reports) {
-      for (const [key, s] of report.targets) {
-        const sum = sums.get(key) ?? { inFlight: 0, active: 0, idle: 0, queued: 0 };
-        sum.inFlight += s.inFlight;
-        sum.active += s.active;
-        sum.idle += s.idle;
-        sum.queued += s.queued;
-        sums.set(key, sum);
-      }
-    }
+    const sums = new Map<string, TargetLoad>();
+    for (const report of this.reports) for (const [key, s] of report.targets) addTargetLoad(sums, key, s.inFlight, s);
     for (const t of targets) {
       const s = sums.get(`${t.upstream}|${t.url}`);
       t.inFlight = s?.inFlight ?? 0;

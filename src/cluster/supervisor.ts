@@ -4,10 +4,11 @@ import { Metrics } from '../admin/metrics.js';
 import { ReloadHistory } from '../admin/reload-history.js';
 import type { Config } from '../config/config-types.js';
 import { ConfigLoaderThread } from '../config/config-loader-thread.js';
-import { readConfigSource, type LoadedConfig } from '../config/load-config.js';
+import type { LoadedConfig } from '../config/load-config.js';
 import { warnRestartOnly } from '../reload/restart-only-settings.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { Reloader, type ReloadResult } from '../reload/reloader.js';
+import type { Reloader, ReloadResult } from '../reload/reloader.js';
+import { createConfigReloader } from '../reload/config-reloader.js';
 import { ListenerSet } from '../server/listener-set.js';
 import { connectRedis } from '../store/connect-redis.js';
 import type { RedisConnection } from '../store/redis-connection.js';
@@ -86,18 +87,7 @@ export class Supervisor {
       stopped: () => this.closing !== undefined,
     });
     this.admin = new ListenerSet({ create: () => this.createAdmin() }, ['admin']);
-    this.reloader = new Reloader(
-      () => readConfigSource(file),
-      (source) => configLoader.parse(file, source),
-      (next) => this.apply(next),
-      log.child({ module: 'reload' }),
-      (r) => {
-        this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
-        this.metrics.lastReloadOk.set(r.ok ? 1 : 0);
-        this.history.record(r);
-      },
-    );
-    this.reloader.markActive(loaded.source);
+    this.reloader = createConfigReloader({ file, loader: configLoader, apply: (next) => this.apply(next), log, metrics: this.metrics, history: this.history, active: loaded });
   }
 
   /** Loads the config, starts the admin listener and every worker; resolves once all serve. */
