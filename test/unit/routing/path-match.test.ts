@@ -1,45 +1,40 @@
 import t from 'tap';
 import { normalizeRequestPath, prefixMatches, removeDotSegments, replacePrefix } from '../../../src/routing/path-match.js';
 
-t.test('normalizeRequestPath: the query is not part of the path', async (t) => {
-  t.equal(normalizeRequestPath('/api/users?x=1&y=/..'), '/api/users');
-  t.equal(normalizeRequestPath('/?'), '/');
-  t.equal(normalizeRequestPath('/plain'), '/plain');
-});
+/** A request target, what normalizeRequestPath makes of it, and why where the case is not obvious. */
+type Normalized = [target: string, path: string | undefined, why?: string];
 
-t.test('normalizeRequestPath: percent-decoding', async (t) => {
-  t.equal(normalizeRequestPath('/%61dmin'), '/admin');
-  t.equal(normalizeRequestPath('/caf%C3%A9'), '/café');
-  t.equal(normalizeRequestPath('/a%20b'), '/a b');
-});
+const NORMALIZED: Record<string, Normalized[]> = {
+  'the query is not part of the path': [['/api/users?x=1&y=/..', '/api/users'], ['/?', '/'], ['/plain', '/plain']],
+  'percent-decoding': [['/%61dmin', '/admin'], ['/caf%C3%A9', '/café'], ['/a%20b', '/a b']],
+  'dot segments cannot sidestep a route': [
+    ['/api/../admin', '/admin'],
+    ['/api/%2e%2e/admin', '/admin', 'encoded dots'],
+    ['/api/%2E%2E/admin', '/admin', 'upper-case encoding'],
+    ['/api/.%2e/admin', '/admin', 'half encoded'],
+    ['/a/./b', '/a/b'],
+    ['/../../etc/passwd', '/etc/passwd', 'cannot climb above the root'],
+    ['/..', '/'],
+    ['/a/b/..', '/a/'],
+    ['/a/..?x', '/'],
+  ],
+  'repeated slashes are merged': [['//admin', '/admin'], ['/api//users///1', '/api/users/1'], ['/a/b/', '/a/b/', 'a single trailing slash is kept']],
+  'malformed input is undefined (answered with 400)': [
+    ['/%zz', undefined],
+    ['/%', undefined],
+    ['/%e9', undefined, 'invalid UTF-8'],
+    ['/a%00b', undefined, 'an encoded NUL'],
+    ['http://example.com/x', undefined, 'absolute-form is not routed'],
+    ['*', undefined],
+    ['', undefined],
+  ],
+};
 
-t.test('normalizeRequestPath: dot segments cannot sidestep a route', async (t) => {
-  t.equal(normalizeRequestPath('/api/../admin'), '/admin');
-  t.equal(normalizeRequestPath('/api/%2e%2e/admin'), '/admin', 'encoded dots');
-  t.equal(normalizeRequestPath('/api/%2E%2E/admin'), '/admin', 'upper-case encoding');
-  t.equal(normalizeRequestPath('/api/.%2e/admin'), '/admin', 'half encoded');
-  t.equal(normalizeRequestPath('/a/./b'), '/a/b');
-  t.equal(normalizeRequestPath('/../../etc/passwd'), '/etc/passwd', 'cannot climb above the root');
-  t.equal(normalizeRequestPath('/..'), '/');
-  t.equal(normalizeRequestPath('/a/b/..'), '/a/');
-  t.equal(normalizeRequestPath('/a/..?x'), '/');
-});
-
-t.test('normalizeRequestPath: repeated slashes are merged', async (t) => {
-  t.equal(normalizeRequestPath('//admin'), '/admin');
-  t.equal(normalizeRequestPath('/api//users///1'), '/api/users/1');
-  t.equal(normalizeRequestPath('/a/b/'), '/a/b/', 'a single trailing slash is kept');
-});
-
-t.test('normalizeRequestPath: malformed input is undefined (answered with 400)', async (t) => {
-  t.equal(normalizeRequestPath('/%zz'), undefined);
-  t.equal(normalizeRequestPath('/%'), undefined);
-  t.equal(normalizeRequestPath('/%e9'), undefined, 'invalid UTF-8');
-  t.equal(normalizeRequestPath('/a%00b'), undefined, 'an encoded NUL');
-  t.equal(normalizeRequestPath('http://example.com/x'), undefined, 'absolute-form is not routed');
-  t.equal(normalizeRequestPath('*'), undefined);
-  t.equal(normalizeRequestPath(''), undefined);
-});
+for (const [name, cases] of Object.entries(NORMALIZED)) {
+  t.test(`normalizeRequestPath: ${name}`, async (t) => {
+    for (const [target, path, why] of cases) t.equal(normalizeRequestPath(target), path, ...(why === undefined ? [] : [why]));
+  });
+}
 
 t.test('removeDotSegments (RFC 3986 §5.2.4)', async (t) => {
   t.equal(removeDotSegments('/a/b/c/./../../g'), '/a/g');
@@ -48,44 +43,57 @@ t.test('removeDotSegments (RFC 3986 §5.2.4)', async (t) => {
 });
 
 t.test('prefixMatches: P matches P and P/…, never P followed by other characters', async (t) => {
-  t.equal(prefixMatches('/api', '/api'), true);
-  t.equal(prefixMatches('/api', '/api/'), true);
-  t.equal(prefixMatches('/api', '/api/x'), true);
-  t.equal(prefixMatches('/api', '/api/x/y'), true);
-  t.equal(prefixMatches('/api', '/apix'), false);
-  t.equal(prefixMatches('/api', '/ap'), false);
-  t.equal(prefixMatches('/api', '/'), false);
-  t.equal(prefixMatches('/api', '/API'), false, 'paths are case-sensitive');
-  t.equal(prefixMatches('/api/v1', '/api/v1/users'), true);
-  t.equal(prefixMatches('/api/v1', '/api/v10'), false);
+  const cases: [prefix: string, path: string, matches: boolean, why?: string][] = [
+    ['/api', '/api', true],
+    ['/api', '/api/', true],
+    ['/api', '/api/x', true],
+    ['/api', '/api/x/y', true],
+    ['/api', '/apix', false],
+    ['/api', '/ap', false],
+    ['/api', '/', false],
+    ['/api', '/API', false, 'paths are case-sensitive'],
+    ['/api/v1', '/api/v1/users', true],
+    ['/api/v1', '/api/v10', false],
+  ];
+  for (const [prefix, path, matches, why] of cases) t.equal(prefixMatches(prefix, path), matches, ...(why === undefined ? [] : [why]));
 });
 
 t.test('prefixMatches: / matches everything', async (t) => {
   for (const p of ['/', '/x', '/api/users', '/a/b/c/']) t.equal(prefixMatches('/', p), true, p);
 });
 
-t.test('replacePrefix as stripPrefix: the matched segments go, the query stays', async (t) => {
-  t.equal(replacePrefix('/api/users', 1, ''), '/users');
-  t.equal(replacePrefix('/api/users?x=1&y=2', 1, ''), '/users?x=1&y=2');
-  t.equal(replacePrefix('/api', 1, ''), '/', 'an empty result is /');
-  t.equal(replacePrefix('/api?x=1', 1, ''), '/?x=1');
-  t.equal(replacePrefix('/api/', 1, ''), '/');
-  t.equal(replacePrefix('/api/v1/users/7', 2, ''), '/users/7');
-  t.equal(replacePrefix('/api/caf%C3%A9?q=%20', 1, ''), '/caf%C3%A9?q=%20', 'the client encoding is kept');
-  t.equal(replacePrefix('/api/x/../y', 1, ''), '/y', 'dot segments are removed first');
-  t.equal(replacePrefix('//api//users', 1, ''), '/users');
-});
+/** A request target, how many segments the route matched, their replacement, the result, and why. */
+type Replaced = [target: string, segments: number, replacement: string, result: string, why?: string];
 
-t.test('replacePrefix as rewrite: /health/x?q -> /live/x?q', async (t) => {
-  t.equal(replacePrefix('/health/x?q', 1, '/live'), '/live/x?q');
-  t.equal(replacePrefix('/health', 1, '/live'), '/live');
-  t.equal(replacePrefix('/health?full=1', 1, '/live'), '/live?full=1');
-  t.equal(replacePrefix('/health/', 1, '/live'), '/live/');
-  t.equal(replacePrefix('/old/path/x', 2, '/new'), '/new/x');
-  t.equal(replacePrefix('/v1/x', 1, '/api/v2'), '/api/v2/x', 'the replacement may be deeper');
-  t.equal(replacePrefix('/health/x', 1, ''), '/x', 'rewrite to / (trailing slash removed by the compiler)');
-  t.equal(replacePrefix('/health', 1, ''), '/', 'an empty result is /');
-});
+const REPLACED: Record<string, Replaced[]> = {
+  'as stripPrefix: the matched segments go, the query stays': [
+    ['/api/users', 1, '', '/users'],
+    ['/api/users?x=1&y=2', 1, '', '/users?x=1&y=2'],
+    ['/api', 1, '', '/', 'an empty result is /'],
+    ['/api?x=1', 1, '', '/?x=1'],
+    ['/api/', 1, '', '/'],
+    ['/api/v1/users/7', 2, '', '/users/7'],
+    ['/api/caf%C3%A9?q=%20', 1, '', '/caf%C3%A9?q=%20', 'the client encoding is kept'],
+    ['/api/x/../y', 1, '', '/y', 'dot segments are removed first'],
+    ['//api//users', 1, '', '/users'],
+  ],
+  'as rewrite: /health/x?q -> /live/x?q': [
+    ['/health/x?q', 1, '/live', '/live/x?q'],
+    ['/health', 1, '/live', '/live'],
+    ['/health?full=1', 1, '/live', '/live?full=1'],
+    ['/health/', 1, '/live', '/live/'],
+    ['/old/path/x', 2, '/new', '/new/x'],
+    ['/v1/x', 1, '/api/v2', '/api/v2/x', 'the replacement may be deeper'],
+    ['/health/x', 1, '', '/x', 'rewrite to / (trailing slash removed by the compiler)'],
+    ['/health', 1, '', '/', 'an empty result is /'],
+  ],
+};
+
+for (const [name, cases] of Object.entries(REPLACED)) {
+  t.test(`replacePrefix ${name}`, async (t) => {
+    for (const [target, segments, replacement, result, why] of cases) t.equal(replacePrefix(target, segments, replacement), result, ...(why === undefined ? [] : [why]));
+  });
+}
 
 t.test('replacePrefix: a separator hidden in percent-encoding cannot climb out of the target (SPEC §3)', async (t) => {
   const url = '/health%2fa%2fb/..%2f..%2fsecret';
