@@ -4,7 +4,7 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import t from 'tap';
 import { roundTrip, attachWsEcho, openWs } from '../helpers/streams.js';
 import { startUpstream } from '../helpers/start-upstream.js';
-import { E2E_PREAMBLE, startOwnedPortico } from './helpers/portico-process.js';
+import { proxyHost, startPorticoWithHosts } from './helpers/portico-process.js';
 
 // Real upstream connection behaviour through the built CLI (SPEC §3 Proxying, Logs): a pooled
 // keep-alive connection the upstream has just closed is not a 502; a client that leaves is a
@@ -61,20 +61,10 @@ const sse = await startUpstream((req, res) => {
 t.teardown(() => sse.close());
 attachWsEcho(sse, { greeting: true });
 
-const portico = await startOwnedPortico(t, {
-  config: `${E2E_PREAMBLE}
-hosts:
-  closing.test:
-    tls: off
-    routes: [ { upstream: "${closing.target}" } ]
-  stream.test:
-    tls: off
-    routes: [ { upstream: "${sse.target}" } ]
-  secure.test:
-    tls: self-signed
-    routes: [ { upstream: "${sse.target}" } ]
-`,
-});
+const portico = await startPorticoWithHosts(
+  t,
+  proxyHost('closing.test', closing.target) + proxyHost('stream.test', sse.target) + proxyHost('secure.test', sse.target, 'self-signed'),
+);
 
 function get(host: string, path: string, agent: Agent): Promise<number> {
   return new Promise((resolve) => {

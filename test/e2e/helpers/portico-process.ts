@@ -170,17 +170,50 @@ interface Owner {
   teardown(fn: () => unknown): void;
 }
 
+/** What `startOwnedPortico` adds to the start options. */
+export interface OwnedStartOptions extends StartOptions {
+  /** How long the teardown's SIGTERM may take before SIGKILL (default 15 s). A scenario that
+   * leaves hundreds of streams or its own signal behind passes less, so teardown stays quick. */
+  readonly stopGraceMs?: number;
+}
+
 /**
  * Starts the built CLI for one test file and registers its stop (SIGTERM, then the temp
  * directory removed) with `t.teardown`, the way every e2e scenario needs it.
  */
-export async function startOwnedPortico(t: Owner, opts: StartOptions): Promise<PorticoProcess> {
+export async function startOwnedPortico(t: Owner, opts: OwnedStartOptions): Promise<PorticoProcess> {
   const portico = await startPorticoProcess(opts);
   t.teardown(async () => {
-    await portico.stop();
+    await portico.stop(opts.stopGraceMs);
     if (opts.dir === undefined) await removeDir(portico.dir);
   });
   return portico;
+}
+
+/**
+ * `startOwnedPortico` with a config of E2E_PREAMBLE and `hosts`: the entries under `hosts:`,
+ * each indented two spaces (see `proxyHost`).
+ */
+export function startPorticoWithHosts(t: Owner, hosts: string, opts: Omit<OwnedStartOptions, 'config'> = {}): Promise<PorticoProcess> {
+  return startOwnedPortico(t, { ...opts, config: `${E2E_PREAMBLE}hosts:\n${hosts}` });
+}
+
+/** A `hosts:` entry that sends every path to `target`; plain HTTP unless `tls` says otherwise. */
+export function proxyHost(name: string, target: string, tls: 'off' | 'self-signed' = 'off'): string {
+  return `  ${name}:\n    tls: ${tls}\n    routes: [ { upstream: "${target}" } ]\n`;
+}
+
+/**
+ * A plain-HTTP `hosts:` entry whose /admin Portico answers itself with 403 and whose other
+ * paths go to `target`: what smuggled requests and path tricks try to reach upstream.
+ */
+export function guardedAdminHost(name: string, target: string): string {
+  return `  ${name}:
+    tls: off
+    routes:
+      - { path: /admin, respond: { status: 403, body: "protected\\n" } }
+      - { path: /, upstream: "${target}" }
+`;
 }
 
 /** An upstream that records what it parses, closed by `t.teardown`. */

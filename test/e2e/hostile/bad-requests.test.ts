@@ -1,7 +1,7 @@
 import t from 'tap';
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { rawExchange } from '../../helpers/raw-http.js';
-import { E2E_PREAMBLE, startOwnedPortico, type PorticoProcess } from '../helpers/portico-process.js';
+import { proxyHost, startPorticoWithHosts, type PorticoProcess } from '../helpers/portico-process.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 
 // SPEC §3 "Bad input never crashes the process": requests the listener itself refuses, sent as
@@ -10,16 +10,7 @@ import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 
 const upstream = await startRecordingUpstream();
 t.teardown(() => upstream.close());
-const portico: PorticoProcess = await startOwnedPortico(t, {
-  config: `${E2E_PREAMBLE}hosts:
-  plain.test:
-    tls: off
-    routes: [ { upstream: "${upstream.target}" } ]
-  secure.test:
-    tls: self-signed
-    routes: [ { upstream: "${upstream.target}" } ]
-`,
-});
+const portico: PorticoProcess = await startPorticoWithHosts(t, proxyHost('plain.test', upstream.target) + proxyHost('secure.test', upstream.target, 'self-signed'));
 
 /** `n` header fields named x-f0…, each with a value of `size` bytes. */
 function fields(n: number, size = 1): string {

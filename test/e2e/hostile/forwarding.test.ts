@@ -1,30 +1,23 @@
 import { connect as h2connect } from 'node:http2';
 import t from 'tap';
 import { rawExchange, rawBody } from '../../helpers/raw-http.js';
-import { E2E_PREAMBLE, startOwnedPortico, startOwnedRecordingUpstream } from '../helpers/portico-process.js';
+import { proxyHost, startOwnedRecordingUpstream, startPorticoWithHosts } from '../helpers/portico-process.js';
 
 // SPEC §3 Proxying and Path matching, against the built CLI: what the upstream receives when
 // a client tries to strip or spoof Portico's headers, hides separators in percent-encoding,
 // offers h2c, or sends absolute-form targets and duplicate Host fields.
 
 const up = await startOwnedRecordingUpstream(t);
-const portico = await startOwnedPortico(t, {
-  config: `${E2E_PREAMBLE}
-hosts:
-  public.test:
+const portico = await startPorticoWithHosts(
+  t,
+  `  public.test:
     tls: off
     routes:
       - { path: /health, rewrite: /live, upstream: "${up.target}" }
       - { path: /api, stripPrefix: true, upstream: "${up.target}" }
       - { path: /, upstream: "${up.target}" }
-  secure.test:
-    tls: self-signed
-    routes: [ { upstream: "${up.target}" } ]
-  "*":
-    tls: off
-    routes: [ { upstream: "${up.target}" } ]
-`,
-});
+${proxyHost('secure.test', up.target, 'self-signed')}${proxyHost('"*"', up.target)}`,
+);
 
 const last = () => up.requests[up.requests.length - 1]!;
 const CRLF = '\r\n';

@@ -3,7 +3,7 @@ import { Agent, request as httpRequest, type ServerResponse } from 'node:http';
 import { connect as h2connect } from 'node:http2';
 import { eventually } from '../../helpers/eventually.js';
 import { startUpstream } from '../../helpers/start-upstream.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from '../helpers/portico-process.js';
+import { proxyHost, startPorticoWithHosts } from '../helpers/portico-process.js';
 
 // SPEC §3 Proxying: long-lived streams do not hold up other requests; no fixed cap on upstream
 // connections makes a request queue behind other clients' SSE streams. §3 Connections: at most
@@ -25,19 +25,8 @@ t.test('528 held SSE streams to one upstream do not delay another client', async
     held.push(res);
   });
   t.teardown(() => upstream.close());
-  const portico = await startPorticoProcess({
-    config: `${E2E_PREAMBLE}hosts:
-  plain.test:
-    tls: off
-    routes: [ { upstream: "127.0.0.1:${upstream.port}" } ]
-  secure.test:
-    tls: self-signed
-    routes: [ { upstream: "127.0.0.1:${upstream.port}" } ]
-`,
-  });
-  t.teardown(async () => {
-    await portico.stop(2_000);
-    await removeDir(portico.dir);
+  const portico = await startPorticoWithHosts(t, proxyHost('plain.test', upstream.target) + proxyHost('secure.test', upstream.target, 'self-signed'), {
+    stopGraceMs: 2_000,
   });
 
   // One HTTP/2 connection asks for 200 streams; the gateway lets 128 run at once.

@@ -2,7 +2,7 @@ import { connect as h2connect, constants as h2 } from 'node:http2';
 import t from 'tap';
 import { rawExchange } from '../../helpers/raw-http.js';
 import { eventually } from '../../helpers/eventually.js';
-import { E2E_PREAMBLE, startOwnedPortico, startOwnedRecordingUpstream } from '../helpers/portico-process.js';
+import { guardedAdminHost, proxyHost, startOwnedRecordingUpstream, startPorticoWithHosts } from '../helpers/portico-process.js';
 
 // What an adversarial run found holding up (issue: security), kept that way against the built
 // CLI: malformed framing is refused before any upstream sees it, Host-header variants never
@@ -12,23 +12,14 @@ import { E2E_PREAMBLE, startOwnedPortico, startOwnedRecordingUpstream } from '..
 const up = await startOwnedRecordingUpstream(t);
 // bcrypt hash of "secret" at cost 4 (test speed; production uses 12).
 const HASH = '$2b$04$SC3fHWDv7p6XbFgm0NH39uE0v1tre4jpIEC8/m.QWOAzLcBz6X8FW';
-const portico = await startOwnedPortico(t, {
-  config: `${E2E_PREAMBLE}
-hosts:
-  public.test:
-    tls: off
-    routes:
-      - { path: /admin, respond: { status: 403, body: "protected\\n" } }
-      - { path: /, upstream: "${up.target}" }
-  dev.test:
+const portico = await startPorticoWithHosts(
+  t,
+  `${guardedAdminHost('public.test', up.target)}  dev.test:
     tls: off
     basicAuth: { realm: Dev, users: { alice: "${HASH}" } }
     routes: [ { upstream: "${up.target}" } ]
-  secure.test:
-    tls: self-signed
-    routes: [ { upstream: "${up.target}" } ]
-`,
-});
+${proxyHost('secure.test', up.target, 'self-signed')}`,
+);
 
 const CRLF = '\r\n';
 const send = (text: string) => rawExchange(portico.http, text, { within: 3000 });

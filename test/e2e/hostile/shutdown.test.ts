@@ -3,7 +3,7 @@ import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { attachWsEcho, openWs, roundTrip } from '../../helpers/streams.js';
 import { startUpstream } from '../../helpers/start-upstream.js';
-import { E2E_PREAMBLE, removeDir, startPorticoProcess } from '../helpers/portico-process.js';
+import { proxyHost, startPorticoWithHosts } from '../helpers/portico-process.js';
 
 // SPEC §3 Shutdown: SIGTERM exits 0 within 11 s whatever clients hold open: connections that
 // never finished (or started) their TLS handshake, idle HTTP/2 sessions, and WebSockets.
@@ -16,19 +16,9 @@ t.test('SIGTERM with unfinished handshakes, idle HTTP/2 sessions and a WebSocket
     wss.close();
     await upstream.close();
   });
-  const portico = await startPorticoProcess({
-    config: `${E2E_PREAMBLE}hosts:
-  plain.test:
-    tls: off
-    routes: [ { upstream: "127.0.0.1:${upstream.port}" } ]
-  secure.test:
-    tls: self-signed
-    routes: [ { upstream: "127.0.0.1:${upstream.port}" } ]
-`,
-  });
-  t.teardown(async () => {
-    await portico.stop(1_000);
-    await removeDir(portico.dir);
+  // The test sends its own SIGTERM: the teardown only cleans up after a failure.
+  const portico = await startPorticoWithHosts(t, proxyHost('plain.test', upstream.target) + proxyHost('secure.test', upstream.target, 'self-signed'), {
+    stopGraceMs: 1_000,
   });
 
   const held: Socket[] = [];

@@ -1,7 +1,7 @@
 import { connect as h2connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import t from 'tap';
-import { E2E_PREAMBLE, startOwnedPortico, startOwnedRecordingUpstream } from '../helpers/portico-process.js';
+import { guardedAdminHost, startOwnedRecordingUpstream, startPorticoWithHosts } from '../helpers/portico-process.js';
 
 // SPEC §3 Proxying: each client request becomes exactly one upstream request; a body is
 // forwarded with valid framing whatever the method, never written raw onto a kept-alive
@@ -9,20 +9,14 @@ import { E2E_PREAMBLE, startOwnedPortico, startOwnedRecordingUpstream } from '..
 // it reached the upstream unframed, the upstream would parse a second request.
 
 const up = await startOwnedRecordingUpstream(t);
-const portico = await startOwnedPortico(t, {
-  config: `${E2E_PREAMBLE}
-hosts:
-  public.test:
-    tls: off
-    routes:
-      - { path: /admin, respond: { status: 403, body: "protected\\n" } }
-      - { path: /, upstream: "${up.target}" }
-  secure.test:
+const portico = await startPorticoWithHosts(
+  t,
+  `${guardedAdminHost('public.test', up.target)}  secure.test:
     tls: self-signed
     routes:
       - { path: /, upstream: "${up.target}" }
 `,
-});
+);
 
 const SMUGGLED = 'GET /admin HTTP/1.1\r\nHost: public.test\r\nX-Real-IP: 6.6.6.6\r\n\r\n';
 const METHODS = ['GET', 'HEAD', 'DELETE', 'OPTIONS', 'POST', 'PUT', 'PATCH'];
