@@ -81,23 +81,18 @@ t.test('X-Robots-Tag on a proxied 200', async (t) => {
   t.equal(loud.headers['x-robots-tag'], NOINDEX, 'the upstream\'s own X-Robots-Tag is overridden');
 });
 
-t.test('X-Robots-Tag on a 401 of an auth host', async (t) => {
-  const r = await get('dev.test', '/page');
-  t.equal(r.status, 401);
-  t.equal(r.headers['x-robots-tag'], NOINDEX);
-});
-
-t.test('X-Robots-Tag on a 404 when no route matches', async (t) => {
-  const r = await get('api-only.test', '/nothing-here');
-  t.equal(r.status, 404);
-  t.equal(r.headers['x-robots-tag'], NOINDEX);
-});
-
-t.test('X-Robots-Tag on a 502 when the upstream is down', async (t) => {
-  const r = await get('api-only.test', '/down');
-  t.equal(r.status, 502);
-  t.equal(r.headers['x-robots-tag'], NOINDEX);
-});
+const ERROR_REPLIES = [
+  { what: 'a 401 of an auth host', host: 'dev.test', path: '/page', status: 401 },
+  { what: 'a 404 when no route matches', host: 'api-only.test', path: '/nothing-here', status: 404 },
+  { what: 'a 502 when the upstream is down', host: 'api-only.test', path: '/down', status: 502 },
+];
+for (const { what, host, path, status } of ERROR_REPLIES) {
+  t.test(`X-Robots-Tag on ${what}`, async (t) => {
+    const r = await get(host, path);
+    t.equal(r.status, status);
+    t.equal(r.headers['x-robots-tag'], NOINDEX);
+  });
+}
 
 t.test('X-Robots-Tag on Portico\'s own replies (respond action)', async (t) => {
   const own = await get('api-only.test', '/own');
