@@ -1,32 +1,36 @@
-import t from 'tap';
-import { createAuthFailureThrottle } from '../../../src/auth/auth-failure-throttle.js';
+import t, { type Test } from 'tap';
+import { createAuthFailureThrottle, type AuthFailureThrottleOptions } from '../../../src/auth/auth-failure-throttle.js';
+
+/** A throttle on a clock the test moves by hand (`clock.time = …`), closed at teardown. */
+function throttleAt(t: Test, start: number, opts: Omit<AuthFailureThrottleOptions, 'now'> = {}) {
+  const clock = { time: start };
+  const throttle = createAuthFailureThrottle({ ...opts, now: () => clock.time });
+  t.teardown(() => throttle.close());
+  return { clock, throttle };
+}
 
 t.test('blocks after 10 failures until the window that began at the first one ends', async (t) => {
-  let time = 1_000;
-  const throttle = createAuthFailureThrottle({ now: () => time });
-  t.teardown(() => throttle.close());
+  const { clock, throttle } = throttleAt(t, 1_000);
   for (let i = 0; i < 9; i++) {
     throttle.recordFailure('1.1.1.1');
-    time += 1_000;
+    clock.time += 1_000;
   }
   t.equal(throttle.blockedForMs('1.1.1.1'), 0, '9 failures are allowed');
   throttle.recordFailure('1.1.1.1');
   t.equal(throttle.blockedForMs('1.1.1.1'), 51_000, 'blocked until 60 s after the first failure');
   t.equal(throttle.blockedForMs('2.2.2.2'), 0, 'per client IP');
-  time = 61_000;
+  clock.time = 61_000;
   t.equal(throttle.blockedForMs('1.1.1.1'), 0, 'the window has ended');
   throttle.recordFailure('1.1.1.1');
   t.equal(throttle.blockedForMs('1.1.1.1'), 0, 'a new window starts from one');
 });
 
 t.test('failures spread beyond the window never block', async (t) => {
-  let time = 0;
-  const throttle = createAuthFailureThrottle({ now: () => time });
-  t.teardown(() => throttle.close());
+  const { clock, throttle } = throttleAt(t, 0);
   for (let i = 0; i < 30; i++) {
     throttle.recordFailure('1.1.1.1');
     t.equal(throttle.blockedForMs('1.1.1.1'), 0);
-    time += 7_000;
+    clock.time += 7_000;
   }
 });
 
@@ -42,25 +46,21 @@ t.test('the map is bounded', async (t) => {
 });
 
 t.test('verifications in flight count: at most 10 per IP run at once, the rest are refused at once', async (t) => {
-  let time = 0;
-  const throttle = createAuthFailureThrottle({ now: () => time });
-  t.teardown(() => throttle.close());
+  const { clock, throttle } = throttleAt(t, 0);
   for (let i = 0; i < 10; i++) t.equal(throttle.begin('1.1.1.1'), 0, `verification ${i + 1} is granted`);
   t.equal(throttle.begin('1.1.1.1'), 1_000, 'the 11th waits; no window yet, so Retry-After 1 s');
   t.equal(throttle.blockedForMs('1.1.1.1'), 0, 'nothing failed yet: requests that need no bcrypt pass');
   t.equal(throttle.begin('2.2.2.2'), 0, 'per client IP');
-  time = 500;
+  clock.time = 500;
   for (let i = 0; i < 10; i++) throttle.end('1.1.1.1', true);
   t.equal(throttle.blockedForMs('1.1.1.1'), 60_000, 'ten failures: blocked for the window that began at the first');
   t.equal(throttle.begin('1.1.1.1'), 60_000);
-  time = 60_500;
+  clock.time = 60_500;
   t.equal(throttle.begin('1.1.1.1'), 0, 'a new window');
 });
 
 t.test('a right credential frees its slot and counts nothing', async (t) => {
-  let time = 0;
-  const throttle = createAuthFailureThrottle({ now: () => time });
-  t.teardown(() => throttle.close());
+  const { throttle } = throttleAt(t, 0);
   for (let round = 0; round < 5; round++) {
     for (let i = 0; i < 10; i++) t.equal(throttle.begin('1.1.1.1'), 0);
     for (let i = 0; i < 10; i++) throttle.end('1.1.1.1', false);
@@ -70,11 +70,9 @@ t.test('a right credential frees its slot and counts nothing', async (t) => {
 });
 
 t.test('failures and running verifications share the limit', async (t) => {
-  let time = 0;
-  const throttle = createAuthFailureThrottle({ now: () => time });
-  t.teardown(() => throttle.close());
+  const { clock, throttle } = throttleAt(t, 0);
   for (let i = 0; i < 7; i++) throttle.recordFailure('1.1.1.1');
-  time = 10_000;
+  clock.time = 10_000;
   t.equal(throttle.begin('1.1.1.1'), 0);
   t.equal(throttle.begin('1.1.1.1'), 0);
   t.equal(throttle.begin('1.1.1.1'), 0);
@@ -84,16 +82,14 @@ t.test('failures and running verifications share the limit', async (t) => {
 });
 
 t.test('a verification that outlives its window counts in the next one', async (t) => {
-  let time = 0;
-  const throttle = createAuthFailureThrottle({ now: () => time, sweepIntervalMs: 1 });
-  t.teardown(() => throttle.close());
+  const { clock, throttle } = throttleAt(t, 0, { sweepIntervalMs: 1 });
   for (let i = 0; i < 9; i++) throttle.recordFailure('1.1.1.1');
   t.equal(throttle.begin('1.1.1.1'), 0, 'the 10th slot');
-  time = 60_000;
+  clock.time = 60_000;
   t.equal(throttle.blockedForMs('1.1.1.1'), 0, 'the window ended');
   for (let i = 0; i < 9; i++) t.equal(throttle.begin('1.1.1.1'), 0);
   t.equal(throttle.begin('1.1.1.1'), 1_000, 'the one still running holds the 10th slot');
-  time = 61_000;
+  clock.time = 61_000;
   throttle.end('1.1.1.1', true);
   t.equal(throttle.begin('1.1.1.1'), 60_000, 'its failure opened the new window');
 });
