@@ -59,6 +59,16 @@ function collect(child: ChildProcess, input: string | undefined, within: number)
 
 const noEnvConfig = {};
 
+/**
+ * Runs `portico COMMAND -c FILE` on test/fixtures/config/invalid/NAME.yaml; `expected` is its
+ * NAME.expected with `FILE:` standing for the path as given.
+ */
+async function runInvalid(command: 'check' | 'start', name: string): Promise<{ r: Result; expected: string }> {
+  const file = asGiven(join(fixtures, `invalid/${name}.yaml`));
+  const expected = readFileSync(join(fixtures, `invalid/${name}.expected`), 'utf8').replaceAll('FILE:', `${file}:`);
+  return { r: await portico([command, '-c', file], { env: noEnvConfig }), expected };
+}
+
 t.test('check: a valid file prints the summary line and exits 0', async (t) => {
   const file = asGiven(join(fixtures, 'valid/minimal.yaml'));
   const spec = asGiven(join(fixtures, 'valid/spec-example.yaml'));
@@ -72,9 +82,7 @@ t.test('check: a valid file prints the summary line and exits 0', async (t) => {
 });
 
 t.test('check: an invalid file prints every FILE:LINE:COL error on stderr and exits 1, no stack', async (t) => {
-  const file = asGiven(join(fixtures, 'invalid/multiple-errors.yaml'));
-  const expected = readFileSync(join(fixtures, 'invalid/multiple-errors.expected'), 'utf8').replaceAll('FILE:', `${file}:`);
-  const r = await portico(['check', '-c', file], { env: noEnvConfig });
+  const { r, expected } = await runInvalid('check', 'multiple-errors');
   t.equal(r.code, 1);
   t.equal(r.stderr, expected);
   t.equal(r.stdout, '');
@@ -164,9 +172,7 @@ t.test('hash-password reads one line from stdin and prints a bcrypt hash of it',
 });
 
 t.test('start with an invalid config prints FILE:LINE:COL errors and exits 1, no stack', async (t) => {
-  const file = asGiven(join(fixtures, 'invalid/two-actions.yaml'));
-  const expected = readFileSync(join(fixtures, 'invalid/two-actions.expected'), 'utf8').replaceAll('FILE:', `${file}:`);
-  const r = await portico(['start', '-c', file], { env: noEnvConfig });
+  const { r, expected } = await runInvalid('start', 'two-actions');
   t.equal(r.code, 1);
   t.equal(r.stderr, expected);
   t.notMatch(r.stderr, '    at ');
