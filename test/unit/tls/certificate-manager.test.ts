@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +21,24 @@ async function setup(t: { teardown(fn: () => unknown): void }, certsDir: string)
 }
 
 const cn = (cert: X509Certificate): string => cert.subject.replace(/^CN=/, '');
+
+/**
+ * A manager that serves f.test from `pair` written to the test's directory (under `sub`, when
+ * given) as f.crt and f.key, and a TLS server on it; both closed at teardown.
+ */
+async function serveFilePair(t: Test, pair: { certPem: string; keyPem: string }, sub = '') {
+  const dir = t.testdir();
+  const certFile = path.join(dir, sub, 'f.crt');
+  const keyFile = path.join(dir, sub, 'f.key');
+  if (sub) await fs.mkdir(path.dirname(certFile));
+  await fs.writeFile(certFile, pair.certPem);
+  await fs.writeFile(keyFile, pair.keyPem);
+  const { manager, lines } = await setup(t, path.join(dir, 'certs'));
+  await manager.apply(tlsConfig(path.join(dir, 'certs'), [tlsHost('f.test', { kind: 'file', certFile, keyFile })]));
+  const server = await startTlsServer(manager);
+  t.teardown(() => server.close());
+  return { certFile, keyFile, manager, lines, server };
+}
 
 t.test('SNI picks each host, alias and one-label wildcard; unknown names get the fallback', async (t) => {
   const dir = t.testdir();
@@ -70,17 +88,8 @@ t.test('self-signed certificates are reused from the store; reload keeps, replac
 });
 
 t.test('an expired file certificate is never served; a valid replacement is hot-swapped', async (t) => {
-  const dir = t.testdir();
-  const certFile = path.join(dir, 'live', 'f.crt');
-  const keyFile = path.join(dir, 'live', 'f.key');
-  await fs.mkdir(path.dirname(certFile));
   const expired = await makeTestCertificate({ names: ['f.test'], cn: 'Old CA', notBefore: new Date('2019-01-01'), notAfter: new Date('2020-01-01') });
-  await fs.writeFile(certFile, expired.certPem);
-  await fs.writeFile(keyFile, expired.keyPem);
-  const { manager, lines } = await setup(t, path.join(dir, 'certs'));
-  await manager.apply(tlsConfig(path.join(dir, 'certs'), [tlsHost('f.test', { kind: 'file', certFile, keyFile })]));
-  const server = await startTlsServer(manager);
-  t.teardown(() => server.close());
+  const { certFile, keyFile, manager, lines, server } = await serveFilePair(t, expired, 'live');
   const served = await presentedCertificate(server.port, 'f.test');
   t.not(served.issuer, 'CN=Old CA', 'not the expired certificate');
   t.ok(Date.parse(served.validTo) > Date.now(), 'an unexpired temporary one');
@@ -99,16 +108,8 @@ t.test('an expired file certificate is never served; a valid replacement is hot-
 });
 
 t.test('a corrupt or mismatched file on swap keeps the old certificate', async (t) => {
-  const dir = t.testdir();
-  const certFile = path.join(dir, 'f.crt');
-  const keyFile = path.join(dir, 'f.key');
   const good = await createSelfSignedCertificate(['f.test'], { days: 30 });
-  await fs.writeFile(certFile, good.certPem);
-  await fs.writeFile(keyFile, good.keyPem);
-  const { manager, lines } = await setup(t, path.join(dir, 'certs'));
-  await manager.apply(tlsConfig(path.join(dir, 'certs'), [tlsHost('f.test', { kind: 'file', certFile, keyFile })]));
-  const server = await startTlsServer(manager);
-  t.teardown(() => server.close());
+  const { certFile, keyFile, lines, server } = await serveFilePair(t, good);
   const goodSerial = (await presentedCertificate(server.port, 'f.test')).serialNumber;
 
   const errorsBefore = lines.filter((l) => l.result === 'error').length;
@@ -166,16 +167,8 @@ t.test('challengeResponse answers stored tokens only', async (t) => {
 });
 
 t.test('a certificate that expires while served is replaced by a temporary one at once', async (t) => {
-  const dir = t.testdir();
-  const certFile = path.join(dir, 'f.crt');
-  const keyFile = path.join(dir, 'f.key');
   const soon = await makeTestCertificate({ names: ['f.test'], cn: 'Soon CA', notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 2_000) });
-  await fs.writeFile(certFile, soon.certPem);
-  await fs.writeFile(keyFile, soon.keyPem);
-  const { manager } = await setup(t, path.join(dir, 'certs'));
-  await manager.apply(tlsConfig(path.join(dir, 'certs'), [tlsHost('f.test', { kind: 'file', certFile, keyFile })]));
-  const server = await startTlsServer(manager);
-  t.teardown(() => server.close());
+  const { manager, server } = await serveFilePair(t, soon);
   t.equal((await presentedCertificate(server.port, 'f.test')).issuer, 'CN=Soon CA', 'served while valid');
   const after = await eventually(async () => {
     const cert = await presentedCertificate(server.port, 'f.test');
