@@ -3,6 +3,7 @@ import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import t from 'tap';
+import { request } from '../helpers/http-request.js';
 import { startUpstream } from '../helpers/start-upstream.js';
 import { removeDir, startPorticoProcess } from './helpers/portico-process.js';
 
@@ -60,15 +61,7 @@ function upgradeStatus(port: number, path: string, host: string, from?: string, 
 }
 
 async function metric(admin: number, name: string): Promise<number> {
-  const text = await new Promise<string>((resolve, reject) => {
-    httpRequest({ host: '127.0.0.1', port: admin, path: '/metrics', headers: { host: '127.0.0.1' } }, (res) => {
-      let s = '';
-      res.on('data', (c: Buffer) => (s += c.toString()));
-      res.on('end', () => resolve(s));
-    })
-      .on('error', reject)
-      .end();
-  });
+  const text = (await request(admin, '/metrics', { headers: { host: '127.0.0.1' } })).body;
   let sum = 0;
   for (const line of text.split('\n')) if (line.startsWith(name) && !line.startsWith('#')) sum += Number(line.split(' ').pop());
   return sum;

@@ -3,6 +3,7 @@ import { connect as http2Connect } from 'node:http2';
 import { brotliDecompressSync, createBrotliDecompress, createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import t from 'tap';
 import { eventually } from '../helpers/eventually.js';
+import { request } from '../helpers/http-request.js';
 import { startUpstream } from '../helpers/start-upstream.js';
 import { E2E_PREAMBLE, removeDir, startPorticoProcess } from './helpers/portico-process.js';
 
@@ -42,15 +43,7 @@ function decode(got: Got): Buffer {
 }
 
 async function openStreams(admin: number): Promise<number> {
-  const got = await new Promise<string>((resolve, reject) => {
-    httpRequest({ host: '127.0.0.1', port: admin, path: '/metrics', headers: { host: '127.0.0.1' } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve(text));
-    })
-      .on('error', reject)
-      .end();
-  });
+  const got = (await request(admin, '/metrics', { headers: { host: '127.0.0.1' } })).body;
   const m = /^portico_compression_streams_open (\d+)/m.exec(got);
   if (!m) throw new Error('no portico_compression_streams_open metric');
   return Number(m[1]);
