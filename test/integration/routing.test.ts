@@ -44,25 +44,40 @@ async function landedOn(host: string, path: string): Promise<string> {
   return (JSON.parse(r.body) as { name: string }).name;
 }
 
-t.test('host matching is case-insensitive and ignores the port and a trailing dot', async (t) => {
-  t.equal(await landedOn('example.test', '/'), 'exact');
-  t.equal(await landedOn('EXAMPLE.Test', '/'), 'exact');
-  t.equal(await landedOn('example.test:8080', '/'), 'exact');
-  t.equal(await landedOn('example.test.', '/'), 'exact');
-  t.equal(await landedOn('Example.Test.:443', '/'), 'exact');
-});
+/** A request's Host and path, where it must land (an upstream's name, or a pattern for Portico's own reply), and why. */
+type Landing = [host: string, path: string, landsOn: string | RegExp, why?: string];
 
-t.test('an alias reaches its host', async (t) => {
-  t.equal(await landedOn('www.example.test', '/api'), 'api');
-  t.equal(await landedOn('WWW.example.test', '/'), 'exact');
-});
+/** One subtest that checks where each request of `cases` lands. */
+function landings(name: string, cases: Landing[]): void {
+  t.test(name, async (t) => {
+    for (const [host, path, landsOn, why] of cases) {
+      const got = await landedOn(host, path);
+      const message: [] | [string] = why === undefined ? [] : [why];
+      if (typeof landsOn === 'string') t.equal(got, landsOn, ...message);
+      else t.match(got, landsOn, ...message);
+    }
+  });
+}
 
-t.test('a single-label wildcard matches one label only', async (t) => {
-  t.equal(await landedOn('pr-12.preview.test', '/'), 'wild');
-  t.equal(await landedOn('PR-12.Preview.Test:80', '/x'), 'wild');
-  t.match(await landedOn('a.b.preview.test', '/'), /^status 404/, 'two labels do not match');
-  t.match(await landedOn('preview.test', '/'), /^status 404/, 'the bare parent does not match');
-});
+landings('host matching is case-insensitive and ignores the port and a trailing dot', [
+  ['example.test', '/', 'exact'],
+  ['EXAMPLE.Test', '/', 'exact'],
+  ['example.test:8080', '/', 'exact'],
+  ['example.test.', '/', 'exact'],
+  ['Example.Test.:443', '/', 'exact'],
+]);
+
+landings('an alias reaches its host', [
+  ['www.example.test', '/api', 'api'],
+  ['WWW.example.test', '/', 'exact'],
+]);
+
+landings('a single-label wildcard matches one label only', [
+  ['pr-12.preview.test', '/', 'wild'],
+  ['PR-12.Preview.Test:80', '/x', 'wild'],
+  ['a.b.preview.test', '/', /^status 404/, 'two labels do not match'],
+  ['preview.test', '/', /^status 404/, 'the bare parent does not match'],
+]);
 
 t.test('an unknown host gets 404 with a short plain body', async (t) => {
   const r = await request(portico.http, '/', { headers: { host: 'nowhere.test' } });
@@ -71,35 +86,35 @@ t.test('an unknown host gets 404 with a short plain body', async (t) => {
   t.ok(r.body.length > 0 && r.body.length < 100, `short body: ${JSON.stringify(r.body)}`);
 });
 
-t.test('the default path is / and matches everything', async (t) => {
-  t.equal(await landedOn('other.test', '/'), 'deflt');
-  t.equal(await landedOn('other.test', '/a/b/c?d=e'), 'deflt');
-});
+landings('the default path is / and matches everything', [
+  ['other.test', '/', 'deflt'],
+  ['other.test', '/a/b/c?d=e', 'deflt'],
+]);
 
-t.test('a route matches P exactly or P followed by /, never a longer segment', async (t) => {
-  t.equal(await landedOn('example.test', '/api'), 'api');
-  t.equal(await landedOn('example.test', '/api/'), 'api');
-  t.equal(await landedOn('example.test', '/api/users'), 'api');
-  t.equal(await landedOn('example.test', '/api?x=1'), 'api');
-  t.equal(await landedOn('example.test', '/apiary'), 'exact', '/apiary is not under /api');
-  t.equal(await landedOn('example.test', '/administrator'), 'exact');
-});
+landings('a route matches P exactly or P followed by /, never a longer segment', [
+  ['example.test', '/api', 'api'],
+  ['example.test', '/api/', 'api'],
+  ['example.test', '/api/users', 'api'],
+  ['example.test', '/api?x=1', 'api'],
+  ['example.test', '/apiary', 'exact', '/apiary is not under /api'],
+  ['example.test', '/administrator', 'exact'],
+]);
 
-t.test('a trailing slash on the route path is ignored', async (t) => {
-  t.equal(await landedOn('example.test', '/docs'), 'trail');
-  t.equal(await landedOn('example.test', '/docs/intro'), 'trail');
-  t.equal(await landedOn('example.test', '/api/v2'), 'apiv2');
-});
+landings('a trailing slash on the route path is ignored', [
+  ['example.test', '/docs', 'trail'],
+  ['example.test', '/docs/intro', 'trail'],
+  ['example.test', '/api/v2', 'apiv2'],
+]);
 
-t.test('the longest matching path wins, whatever the order in the file', async (t) => {
-  t.equal(await landedOn('example.test', '/api/v2/items'), 'apiv2');
-  t.equal(await landedOn('example.test', '/api/v1/items'), 'api');
-});
+landings('the longest matching path wins, whatever the order in the file', [
+  ['example.test', '/api/v2/items', 'apiv2'],
+  ['example.test', '/api/v1/items', 'api'],
+]);
 
-t.test('no matching route on a known host → 404', async (t) => {
-  t.match(await landedOn('only-api.test', '/other'), /^status 404/);
-  t.match(await landedOn('only-api.test', '/api'), /^status 200: api only/);
-});
+landings('no matching route on a known host → 404', [
+  ['only-api.test', '/other', /^status 404/],
+  ['only-api.test', '/api', /^status 200: api only/],
+]);
 
 t.test('matching uses the decoded path with dot segments removed; the upstream gets the path as sent', async (t) => {
   ups.admin.requests.length = 0;
