@@ -7,7 +7,7 @@ import { request } from '../helpers/http-request.js';
 import { echoHandler, startUpstream, type Upstream } from '../helpers/start-upstream.js';
 import { attachWsEcho, openSse, openWs, roundTrip, sseFeed } from '../helpers/streams.js';
 import { E2E_PREAMBLE, startOwnedPortico, type LogLine, type PorticoProcess } from './helpers/portico-process.js';
-import { startTraffic } from './helpers/traffic.js';
+import { startTraffic, type Traffic } from './helpers/traffic.js';
 
 // SPEC §3 Hot reload, through the built CLI: a file edit is in effect within one second, SIGHUP
 // and POST /reload re-apply the file, an invalid file keeps the old config serving and is
@@ -41,6 +41,19 @@ ${extra}      - { path: /, upstream: app }
 
 const start = (t: Test, text: string): Promise<PorticoProcess> => startOwnedPortico(t, { config: text });
 
+/** The app upstream and a Portico in front of it answering /version with v1. */
+async function startV1(t: Test): Promise<{ upstream: Upstream; feed: ReturnType<typeof sseFeed>; p: PorticoProcess }> {
+  const { upstream, feed } = await app(t);
+  return { upstream, feed, p: await start(t, config(upstream.target, 'v1')) };
+}
+
+/** Stops the background traffic: it must have run through the reloads and none of it failed. */
+async function trafficHeldUp(t: Test, traffic: Traffic): Promise<void> {
+  const { total, failures } = await traffic.stop();
+  t.ok(total > 20, `${total} background requests`);
+  t.same(failures, [], 'no background request failed');
+}
+
 const get = (p: PorticoProcess, path: string, agent?: Agent) => request(p.http, path, { headers: { host: 'r.test' }, agent });
 const adminRequest = (p: PorticoProcess, path: string, method = 'GET') => request(p.admin, path, { method, headers: { host: '127.0.0.1' } });
 
@@ -54,8 +67,7 @@ async function metric(p: PorticoProcess, series: string): Promise<number> {
 const reloadLines = (p: PorticoProcess, result: 'ok' | 'error') => p.find((l: LogLine) => l.event === 'reload' && l.result === result);
 
 t.test('file edits and SIGHUP reload under traffic; keep-alive, WebSocket and SSE stay open', async (t) => {
-  const { upstream, feed } = await app(t);
-  const p = await start(t, config(upstream.target, 'v1'));
+  const { upstream, feed, p } = await startV1(t);
   const traffic = startTraffic({ port: p.http, host: 'r.test', path: '/', concurrency: 2 });
   t.teardown(() => traffic.stop());
 
@@ -96,14 +108,11 @@ t.test('file edits and SIGHUP reload under traffic; keep-alive, WebSocket and SS
   t.equal((await get(p, '/version', keepAlive)).body, 'v2');
   t.equal(ports.size, 1, 'the keep-alive client used one connection throughout');
 
-  const { total, failures } = await traffic.stop();
-  t.ok(total > 20, `${total} background requests`);
-  t.same(failures, [], 'no background request failed');
+  await trafficHeldUp(t, traffic);
 });
 
 t.test('an invalid save by sed -i is reported once; putting it back is reported as valid again', async (t) => {
-  const { upstream } = await app(t);
-  const p = await start(t, config(upstream.target, 'v1'));
+  const { p } = await startV1(t);
   const traffic = startTraffic({ port: p.http, host: 'r.test', path: '/version', concurrency: 2, intervalMs: 10 });
   t.teardown(() => traffic.stop());
   const ok0 = await metric(p, 'portico_reloads_total{result="ok"}');
@@ -134,14 +143,11 @@ t.test('an invalid save by sed -i is reported once; putting it back is reported 
   t.equal(await metric(p, 'portico_config_last_reload_successful'), 1);
   t.equal(reloadLines(p, 'error').length, 1, 'no second rejection');
 
-  const { total, failures } = await traffic.stop();
-  t.ok(total > 20, `${total} background requests`);
-  t.same(failures, [], 'no background request failed');
+  await trafficHeldUp(t, traffic);
 });
 
 t.test('POST /reload answers 400 with FILE:LINE:COL lines for an invalid file, 200 for a valid one', async (t) => {
-  const { upstream } = await app(t);
-  const p = await start(t, config(upstream.target, 'v1'));
+  const { upstream, p } = await startV1(t);
   await p.writeConfig(config(upstream.target, 'v1', '      - { path: /bad, upstream: nowhere }\n'));
   const bad = await adminRequest(p, '/reload', 'POST');
   t.equal(bad.status, 400);
@@ -156,8 +162,7 @@ t.test('POST /reload answers 400 with FILE:LINE:COL lines for an invalid file, 2
 });
 
 t.test('Node process metrics carry the portico_ prefix once', async (t) => {
-  const { upstream } = await app(t);
-  const p = await start(t, config(upstream.target, 'v1'));
+  const { p } = await startV1(t);
   const text = (await adminRequest(p, '/metrics')).body;
   t.match(text, /^portico_process_cpu_seconds_total /m);
   t.match(text, /^portico_nodejs_eventloop_lag_seconds /m);
