@@ -28,6 +28,16 @@ export function echoHandler(name: string): Handler {
   };
 }
 
+/**
+ * A target that refuses connections: a real upstream started on port 0 and closed again, so
+ * nothing listens there (for 502s and retries after a connect failure).
+ */
+export async function deadTarget(): Promise<string> {
+  const u = await startUpstream();
+  await u.close();
+  return u.target;
+}
+
 export async function startUpstream(handler: Handler = echoHandler('upstream')): Promise<Upstream> {
   const requests: Upstream['requests'] = [];
   const server = createServer((req, res) => {

@@ -8,7 +8,7 @@ import { eventually } from '../helpers/eventually.js';
 import { request } from '../helpers/http-request.js';
 import { rawExchange } from '../helpers/raw-http.js';
 import { startPortico } from '../helpers/start-portico.js';
-import { startUpstream } from '../helpers/start-upstream.js';
+import { deadTarget, startUpstream } from '../helpers/start-upstream.js';
 import { openSse, sseFeed } from '../helpers/streams.js';
 
 // The four known defects of http-proxy 1.18.1 (STYLE §2.14), each shown guarded in Portico:
@@ -83,8 +83,7 @@ t.test('(2) upstream errors never crash the process', async (t) => {
   t.teardown(() => midway.close());
   const early = await startUpstream((req) => req.socket.destroy()); // killed before answering
   t.teardown(() => early.close());
-  const dead = await startUpstream();
-  await dead.close();
+  const dead = await deadTarget();
   const p = await startPortico(`
 hosts:
   g.test:
@@ -92,7 +91,7 @@ hosts:
     routes:
       - { path: /midway, upstream: "${midway.target}" }
       - { path: /early, upstream: "${early.target}" }
-      - { path: /dead-ws, upstream: "${dead.target}" }
+      - { path: /dead-ws, upstream: "${dead}" }
       - { path: /ok, respond: { body: "alive" } }
 `);
   t.teardown(() => p.close());
@@ -115,14 +114,13 @@ hosts:
 });
 
 t.test('(2, control) bare http-proxy without an error callback throws on the first refused connection', async (t) => {
-  const dead = await startUpstream();
-  await dead.close();
+  const dead = await deadTarget();
   // The front listens on another loopback address: on 127.0.0.1 port 0 could hand it the dead
   // port, and the script would proxy to itself until it ran out of file descriptors.
   const script = `
     const http = require('node:http');
     const proxy = require('http-proxy').createProxyServer({});
-    const front = http.createServer((req, res) => proxy.web(req, res, { target: 'http://${dead.target}' }));
+    const front = http.createServer((req, res) => proxy.web(req, res, { target: 'http://${dead}' }));
     front.listen(0, '127.0.0.3', () => http.get({ port: front.address().port, host: '127.0.0.3' }).on('error', () => {}));`;
   const { code, stderr } = await run(['-e', script]);
   t.not(code, 0, 'the process died');

@@ -5,7 +5,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { eventually } from '../helpers/eventually.js';
 import { request } from '../helpers/http-request.js';
 import { startPortico } from '../helpers/start-portico.js';
-import { startUpstream } from '../helpers/start-upstream.js';
+import { deadTarget, startUpstream } from '../helpers/start-upstream.js';
 
 interface H2Reply {
   status: number;
@@ -165,13 +165,12 @@ t.test('shutdown sends GOAWAY to idle HTTP/2 sessions instead of waiting for the
 t.test('an HTTP/2 PUT whose body has no Content-Length is not retried without its body', async (t) => {
   // HTTP/2 sends a body as DATA frames, with or without Content-Length: the request's stream
   // not ending on its HEADERS frame is what tells of a body.
-  const dead = await startUpstream();
-  await dead.close();
+  const dead = await deadTarget();
   const live = await startUpstream();
   t.teardown(() => live.close());
   const portico = await startPortico(`
 upstreams:
-  pair: { targets: ["${dead.target}", "${live.target}"] }
+  pair: { targets: ["${dead}", "${live.target}"] }
 hosts:
   h2.test: { tls: self-signed, routes: [ { upstream: pair } ] }
 `);

@@ -2,7 +2,7 @@ import bcrypt from 'bcryptjs';
 import t, { type Test } from 'tap';
 import { request, type Reply } from '../helpers/http-request.js';
 import { startPortico } from '../helpers/start-portico.js';
-import { echoHandler, startUpstream } from '../helpers/start-upstream.js';
+import { deadTarget, echoHandler, startUpstream } from '../helpers/start-upstream.js';
 
 // SPEC §3 noindex and Security headers: every response of a noindex host carries
 // X-Robots-Tag (Portico's own replies and 4xx/5xx included), /robots.txt is answered without
@@ -30,9 +30,8 @@ const upstream = await startUpstream((req, res) => {
 });
 t.teardown(() => upstream.close());
 
-// A refused port for the 502 case: a server that listened there and is gone.
-const gone = await startUpstream();
-await gone.close();
+// A refused port for the 502 case.
+const gone = await deadTarget();
 
 const portico = await startPortico(`
 hosts:
@@ -52,7 +51,7 @@ hosts:
     routes:
       - { path: /api, upstream: "${upstream.target}" }
       - { path: /loud, upstream: "${upstream.target}" }
-      - { path: /down, upstream: "${gone.target}" }
+      - { path: /down, upstream: "${gone}" }
       - { path: /own, respond: { status: 200, body: "own reply\\n" } }
       - { path: /teapot, respond: { status: 418, body: "short and stout\\n" } }
   public.test:

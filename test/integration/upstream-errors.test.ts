@@ -3,18 +3,11 @@ import { eventually } from '../helpers/eventually.js';
 import { request } from '../helpers/http-request.js';
 import { rawExchange } from '../helpers/raw-http.js';
 import { startPortico } from '../helpers/start-portico.js';
-import { echoHandler, startUpstream, type Upstream } from '../helpers/start-upstream.js';
+import { deadTarget, echoHandler, startUpstream, type Upstream } from '../helpers/start-upstream.js';
 
 // SPEC §3 Proxying and Balancing: 502 when unreachable, 504 without a first byte, retry of
 // idempotent requests on another target after a connect failure, fast 502 when every target is
 // down, and passive marking after connection failures.
-
-/** A target that refuses connections: a real upstream that was started and then closed. */
-async function deadTarget(): Promise<string> {
-  const u = await startUpstream();
-  await u.close();
-  return u.target;
-}
 
 async function alive(name: string): Promise<Upstream> {
   const u = await startUpstream(echoHandler(name));
