@@ -30,9 +30,9 @@ export function addTargetLoad(sums: Map<string, TargetLoad>, key: string, inFlig
 
 /** What a worker reports of its own traffic when the supervisor asks (admin requests only). */
 export interface WorkerStats {
-  /** prom-client's `getMetricsAsJSON()` of the worker's registry. */
+  /** prom-client's `getMetricsAsJSON()` of the worker's registry (scope `all`). */
   readonly metrics: unknown;
-  /** Requests per configured host by status class, since the worker started. */
+  /** Requests per configured host by status class, since the worker started (scope `all`). */
   readonly requestCounts: Array<[string, readonly number[]]>;
   /** Per target (`upstream|url`): requests in flight and the keep-alive pool. */
   readonly targets: Array<[string, TargetLoad]>;
@@ -46,7 +46,8 @@ export type ToWorker =
   | { readonly type: 'drain'; readonly upstream: string; readonly url: string; readonly draining: boolean }
   | { readonly type: 'auth-blocked'; readonly ip: string; readonly until: number }
   | { readonly type: 'certificate'; readonly host: string }
-  | { readonly type: 'stats'; readonly id: number }
+  /** `targets`: in-flight counts and pools only (drain waits poll this); `all`: metrics too. */
+  | { readonly type: 'stats'; readonly id: number; readonly scope: 'targets' | 'all' }
   | { readonly type: 'shutdown' }
   | { readonly type: 'reply'; readonly id: number; readonly value: unknown }
   | { readonly type: 'taken'; readonly items: ReadonlyArray<readonly [id: number, result: TakeResult]> };

@@ -224,7 +224,7 @@ export class Supervisor {
         metrics: this.metrics,
         registry: () => this.stats.registry(),
         requestCounts: () => this.stats.requestCounts(),
-        refresh: () => this.stats.collect(this.targets.all()),
+        refresh: (scope) => this.stats.collect(this.targets.all(), scope),
         config: () => this.loaded.config,
         targets: () => this.targets.all(),
         setDraining: (target, draining) => {

@@ -76,7 +76,7 @@ export async function runWorker(file: string): Promise<number> {
       case 'certificate':
         return gw.tls.manager.recheckStore();
       case 'stats':
-        return send({ type: 'reply', id: message.id, value: await stats(gw) });
+        return send({ type: 'reply', id: message.id, value: await stats(gw, message.scope === 'all') });
       case 'shutdown':
         return void stop('supervisor').then(exit);
       default:
@@ -125,12 +125,12 @@ function exit(code: number): void {
 }
 
 /** The worker's traffic as the supervisor aggregates it for /metrics, /upstreams and the dashboard. */
-async function stats(gw: Gateway): Promise<WorkerStats> {
+async function stats(gw: Gateway, all: boolean): Promise<WorkerStats> {
   const targets = new Map<string, TargetLoad>();
   for (const t of gw.targets.all()) addTargetLoad(targets, `${t.upstream}|${t.url}`, t.inFlight, t.poolState());
   return {
-    metrics: await gw.metrics.registry.getMetricsAsJSON(),
-    requestCounts: [...gw.metrics.requestCounts()],
+    metrics: all ? await gw.metrics.registry.getMetricsAsJSON() : [],
+    requestCounts: all ? [...gw.metrics.requestCounts()] : [],
     targets: [...targets],
   };
 }
