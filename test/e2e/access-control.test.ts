@@ -1,9 +1,9 @@
 import bcrypt from 'bcryptjs';
 import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect } from 'node:net';
 import t from 'tap';
 import { request } from '../helpers/http-request.js';
+import { rawExchange } from '../helpers/raw-http.js';
 import { startUpstream } from '../helpers/start-upstream.js';
 import { removeDir, startPorticoProcess } from './helpers/portico-process.js';
 
@@ -36,28 +36,13 @@ function status(port: number, path: string, opts: Opts): Promise<number> {
 }
 
 /** Sends a WebSocket upgrade and returns the status line's code. */
-function upgradeStatus(port: number, path: string, host: string, from?: string, xff?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, localAddress: from }, () => {
-      socket.write(
-        `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
-          (xff ? `X-Forwarded-For: ${xff}\r\n` : '') +
-          '\r\n',
-      );
-    });
-    let text = '';
-    socket.on('data', (c: Buffer) => {
-      text += c.toString();
-      const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
-      if (m) {
-        socket.destroy();
-        resolve(Number(m[1]));
-      }
-    });
-    socket.on('error', reject);
-    socket.setTimeout(15_000, () => socket.destroy(new Error('timeout')));
-  });
+async function upgradeStatus(port: number, path: string, host: string, from?: string, xff?: string): Promise<number> {
+  const head =
+    `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+    'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
+    (xff ? `X-Forwarded-For: ${xff}\r\n` : '') +
+    '\r\n';
+  return (await rawExchange(port, head, { untilHead: true, localAddress: from, within: 15_000 })).status;
 }
 
 async function metric(admin: number, name: string): Promise<number> {

@@ -9,13 +9,23 @@ export interface RawExchange {
   readonly status: number;
 }
 
+export interface RawExchangeOptions {
+  /** How long to wait for the server to close the connection (default 5 s). */
+  readonly within?: number;
+  /** Stop as soon as the first response's head has arrived, for a connection the server keeps
+   * open (keep-alive, an upgrade): `closed` is then false. */
+  readonly untilHead?: boolean;
+  /** The loopback address to connect from (e.g. 127.0.0.2, to be another client). */
+  readonly localAddress?: string;
+}
+
 /**
  * Writes raw bytes to 127.0.0.1:port (for inputs Node's client refuses to send) and collects
  * what comes back until the server closes the connection or `within` ms pass.
  */
-export function rawExchange(port: number, bytes: string | Buffer | (string | Buffer)[], opts: { within?: number } = {}): Promise<RawExchange> {
+export function rawExchange(port: number, bytes: string | Buffer | (string | Buffer)[], opts: RawExchangeOptions = {}): Promise<RawExchange> {
   return new Promise((resolve) => {
-    const socket: Socket = connect(port, '127.0.0.1');
+    const socket: Socket = connect({ port, host: '127.0.0.1', localAddress: opts.localAddress });
     let data = '';
     let done = false;
     const finish = (closed: boolean) => {
@@ -27,7 +37,10 @@ export function rawExchange(port: number, bytes: string | Buffer | (string | Buf
       resolve({ data, closed, status: m ? Number(m[1]) : 0 });
     };
     const timer = setTimeout(() => finish(false), opts.within ?? 5000);
-    socket.on('data', (c: Buffer) => (data += c.toString('latin1')));
+    socket.on('data', (c: Buffer) => {
+      data += c.toString('latin1');
+      if (opts.untilHead && data.includes('\r\n\r\n')) finish(false);
+    });
     socket.on('end', () => finish(true));
     socket.on('close', () => finish(true));
     socket.on('error', () => finish(true));

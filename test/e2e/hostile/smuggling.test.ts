@@ -1,6 +1,6 @@
 import { connect as h2connect } from 'node:http2';
-import { connect, type Socket } from 'node:net';
 import t from 'tap';
+import { rawExchange } from '../../helpers/raw-http.js';
 import { guardedAdminHost, startOwnedRecordingUpstream, startPorticoWithHosts } from '../helpers/portico-process.js';
 
 // SPEC §3 Proxying: each client request becomes exactly one upstream request; a body is
@@ -22,23 +22,8 @@ const SMUGGLED = 'GET /admin HTTP/1.1\r\nHost: public.test\r\nX-Real-IP: 6.6.6.6
 const METHODS = ['GET', 'HEAD', 'DELETE', 'OPTIONS', 'POST', 'PUT', 'PATCH'];
 
 /** Sends one raw request on a fresh connection and resolves with the first response's status. */
-function rawRequest(bytes: string): Promise<number> {
-  return new Promise((resolve) => {
-    const socket: Socket = connect(portico.http, '127.0.0.1');
-    let data = '';
-    const timer = setTimeout(() => socket.destroy(), 5000);
-    socket.on('data', (c: Buffer) => {
-      data += c.toString('latin1');
-      if (/\r\n\r\n/.test(data)) socket.destroy();
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(data);
-      resolve(m ? Number(m[1]) : 0);
-    });
-    socket.on('error', () => undefined);
-    socket.write(bytes);
-  });
+async function rawRequest(bytes: string): Promise<number> {
+  return (await rawExchange(portico.http, bytes, { untilHead: true })).status;
 }
 
 const framings: Record<string, (method: string, path: string) => string> = {
