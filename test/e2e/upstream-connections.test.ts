@@ -61,10 +61,11 @@ const sse = await startUpstream((req, res) => {
 t.teardown(() => sse.close());
 attachWsEcho(sse, { greeting: true });
 
-const portico = await startPorticoWithHosts(
-  t,
-  proxyHost('closing.test', closing.target) + proxyHost('stream.test', sse.target) + proxyHost('secure.test', sse.target, 'self-signed'),
-);
+const portico = await startPorticoWithHosts(t, [
+  proxyHost('closing.test', closing.target),
+  proxyHost('stream.test', sse.target),
+  proxyHost('secure.test', sse.target, 'self-signed'),
+]);
 
 function get(host: string, path: string, agent: Agent): Promise<number> {
   return new Promise((resolve) => {

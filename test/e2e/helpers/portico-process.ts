@@ -191,11 +191,11 @@ export async function startOwnedPortico(t: Owner, opts: OwnedStartOptions): Prom
 }
 
 /**
- * `startOwnedPortico` with a config of E2E_PREAMBLE and `hosts`: the entries under `hosts:`,
- * each indented two spaces (see `proxyHost`).
+ * `startOwnedPortico` with a config of E2E_PREAMBLE and `hosts:` with these entries, each
+ * indented two spaces and ending in a newline (see `proxyHost`).
  */
-export function startPorticoWithHosts(t: Owner, hosts: string, opts: Omit<OwnedStartOptions, 'config'> = {}): Promise<PorticoProcess> {
-  return startOwnedPortico(t, { ...opts, config: `${E2E_PREAMBLE}hosts:\n${hosts}` });
+export function startPorticoWithHosts(t: Owner, hosts: readonly string[], opts: Omit<OwnedStartOptions, 'config'> = {}): Promise<PorticoProcess> {
+  return startOwnedPortico(t, { ...opts, config: `${E2E_PREAMBLE}hosts:\n${hosts.join('')}` });
 }
 
 /** A `hosts:` entry that sends every path to `target`; plain HTTP unless `tls` says otherwise. */

@@ -10,7 +10,7 @@ import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 
 const upstream = await startRecordingUpstream();
 t.teardown(() => upstream.close());
-const portico: PorticoProcess = await startPorticoWithHosts(t, proxyHost('plain.test', upstream.target) + proxyHost('secure.test', upstream.target, 'self-signed'));
+const portico: PorticoProcess = await startPorticoWithHosts(t, [proxyHost('plain.test', upstream.target), proxyHost('secure.test', upstream.target, 'self-signed')]);
 
 /** `n` header fields named x-f0…, each with a value of `size` bytes. */
 function fields(n: number, size = 1): string {

@@ -8,16 +8,17 @@ import { proxyHost, startOwnedRecordingUpstream, startPorticoWithHosts } from '.
 // offers h2c, or sends absolute-form targets and duplicate Host fields.
 
 const up = await startOwnedRecordingUpstream(t);
-const portico = await startPorticoWithHosts(
-  t,
+const portico = await startPorticoWithHosts(t, [
   `  public.test:
     tls: off
     routes:
       - { path: /health, rewrite: /live, upstream: "${up.target}" }
       - { path: /api, stripPrefix: true, upstream: "${up.target}" }
       - { path: /, upstream: "${up.target}" }
-${proxyHost('secure.test', up.target, 'self-signed')}${proxyHost('"*"', up.target)}`,
-);
+`,
+  proxyHost('secure.test', up.target, 'self-signed'),
+  proxyHost('"*"', up.target),
+]);
 
 const last = () => up.requests[up.requests.length - 1]!;
 const CRLF = '\r\n';

@@ -25,7 +25,7 @@ t.test('528 held SSE streams to one upstream do not delay another client', async
     held.push(res);
   });
   t.teardown(() => upstream.close());
-  const portico = await startPorticoWithHosts(t, proxyHost('plain.test', upstream.target) + proxyHost('secure.test', upstream.target, 'self-signed'), {
+  const portico = await startPorticoWithHosts(t, [proxyHost('plain.test', upstream.target), proxyHost('secure.test', upstream.target, 'self-signed')], {
     stopGraceMs: 2_000,
   });
 

@@ -12,14 +12,15 @@ import { guardedAdminHost, proxyHost, startOwnedRecordingUpstream, startPorticoW
 const up = await startOwnedRecordingUpstream(t);
 // bcrypt hash of "secret" at cost 4 (test speed; production uses 12).
 const HASH = '$2b$04$SC3fHWDv7p6XbFgm0NH39uE0v1tre4jpIEC8/m.QWOAzLcBz6X8FW';
-const portico = await startPorticoWithHosts(
-  t,
-  `${guardedAdminHost('public.test', up.target)}  dev.test:
+const portico = await startPorticoWithHosts(t, [
+  guardedAdminHost('public.test', up.target),
+  `  dev.test:
     tls: off
     basicAuth: { realm: Dev, users: { alice: "${HASH}" } }
     routes: [ { upstream: "${up.target}" } ]
-${proxyHost('secure.test', up.target, 'self-signed')}`,
-);
+`,
+  proxyHost('secure.test', up.target, 'self-signed'),
+]);
 
 const CRLF = '\r\n';
 const send = (text: string) => rawExchange(portico.http, text, { within: 3000 });

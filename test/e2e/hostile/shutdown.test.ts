@@ -17,7 +17,7 @@ t.test('SIGTERM with unfinished handshakes, idle HTTP/2 sessions and a WebSocket
     await upstream.close();
   });
   // The test sends its own SIGTERM: the teardown only cleans up after a failure.
-  const portico = await startPorticoWithHosts(t, proxyHost('plain.test', upstream.target) + proxyHost('secure.test', upstream.target, 'self-signed'), {
+  const portico = await startPorticoWithHosts(t, [proxyHost('plain.test', upstream.target), proxyHost('secure.test', upstream.target, 'self-signed')], {
     stopGraceMs: 1_000,
   });
 

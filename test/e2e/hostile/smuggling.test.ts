@@ -9,14 +9,14 @@ import { guardedAdminHost, startOwnedRecordingUpstream, startPorticoWithHosts } 
 // it reached the upstream unframed, the upstream would parse a second request.
 
 const up = await startOwnedRecordingUpstream(t);
-const portico = await startPorticoWithHosts(
-  t,
-  `${guardedAdminHost('public.test', up.target)}  secure.test:
+const portico = await startPorticoWithHosts(t, [
+  guardedAdminHost('public.test', up.target),
+  `  secure.test:
     tls: self-signed
     routes:
       - { path: /, upstream: "${up.target}" }
 `,
-);
+]);
 
 const SMUGGLED = 'GET /admin HTTP/1.1\r\nHost: public.test\r\nX-Real-IP: 6.6.6.6\r\n\r\n';
 const METHODS = ['GET', 'HEAD', 'DELETE', 'OPTIONS', 'POST', 'PUT', 'PATCH'];
