@@ -1,5 +1,5 @@
 import type { Metrics } from './admin/metrics.js';
-import { createAuthFailureThrottle } from './auth/auth-failure-throttle.js';
+import { createAuthFailureThrottle, type AuthFailureThrottle } from './auth/auth-failure-throttle.js';
 import { createBcryptPool } from './auth/bcrypt-pool.js';
 import { createCredentialCache } from './auth/credential-cache.js';
 import type { BasicAuthConfig, RateLimitConfig } from './config/config-types.js';
@@ -28,8 +28,15 @@ export interface SecurityServices {
  * unchanged limits and verified credentials survive reloads because they are keyed by identity,
  * not by config version; the pool's threads are stopped by close(), after the listeners drained.
  */
-export function createSecurityServices(redis: RedisConnection | undefined, log: Logger, metrics: Metrics): SecurityServices {
-  const local = createLocalBucketStore();
+export function createSecurityServices(
+  redis: RedisConnection | undefined,
+  log: Logger,
+  metrics: Metrics,
+  shared?: { readonly buckets: BucketStore; readonly throttle: AuthFailureThrottle },
+): SecurityServices {
+  // In a worker process the buckets and the throttle live in the supervisor, so that limits
+  // hold across workers (SPEC §4 Workers); Redis, when configured, stays the first choice.
+  const local = shared?.buckets ?? createLocalBucketStore();
   let store: BucketStore = local;
   if (redis) {
     const fallback = createFallbackBucketStore({
@@ -42,7 +49,7 @@ export function createSecurityServices(redis: RedisConnection | undefined, log: 
     metrics.usingLocalFallback = () => fallback.usingFallback();
   }
   const cache = createCredentialCache();
-  const throttle = createAuthFailureThrottle();
+  const throttle = shared?.throttle ?? createAuthFailureThrottle();
   const authLog = log.child({ module: 'auth' });
   const pool = createBcryptPool({
     onCompare: (result) => metrics.bcryptCompares.labels(result).inc(),
@@ -65,7 +72,7 @@ export function createSecurityServices(redis: RedisConnection | undefined, log: 
     },
     async close() {
       store.close?.();
-      local.close();
+      local.close?.();
       throttle.close();
       await pool.close();
     },

@@ -17,6 +17,8 @@ export interface TlsServices {
   readonly manager: CertificateManager;
   apply(config: Config): Promise<void>;
   serverOptions(): TlsOptions;
+  /** Loads now what the store holds for ACME hosts (a certificate another process ordered). */
+  recheckStore(): void;
   /** Keeps the server's default context (protocol limits, fallback certificate) current across reloads. */
   attach(server: TlsServer): void;
   detach(server: TlsServer): void;
@@ -26,12 +28,20 @@ export interface TlsServices {
   close(): Promise<void>;
 }
 
+/** How a process of a multi-process instance takes part in TLS (SPEC §4 Workers). */
+export interface TlsServicesOptions {
+  /** A worker: challenges are answered by the supervisor, which places the orders. */
+  readonly challengeResponse?: (token: string) => Promise<string | undefined>;
+  /** The supervisor: told when an order stored a certificate, so workers load it at once. */
+  readonly onStored?: (host: string) => void;
+}
+
 /**
  * Chooses the certificate and challenge stores: the `tls.certs` directory alone, or Redis as
  * the shared truth with the directory as a local mirror, so that every instance answers
  * challenges and serves the certificate one of them obtained.
  */
-export function createTlsServices(config: Config, log: Logger, redis: RedisConnection | undefined): TlsServices {
+export function createTlsServices(config: Config, log: Logger, redis: RedisConnection | undefined, opts: TlsServicesOptions = {}): TlsServices {
   const file = new FileCertStore(config.tls.certsDir);
   const store: CertStore = redis
     ? new LayeredCertStore({ shared: new RedisCertStore({ client: redis.client, prefix: redis.prefix }), mirror: file, log })
@@ -39,15 +49,16 @@ export function createTlsServices(config: Config, log: Logger, redis: RedisConne
   const challenges = redis ? new RedisChallengeStore({ client: redis.client, prefix: redis.prefix }) : createMemoryChallengeStore();
   // Order and challenge status are polled from 1 s, backing off to 4 s, as certbot and lego do;
   // acme-client's own 5–30 s backoff made a finalised order wait half a minute for its poll.
-  const manager = createCertificateManager({ log, store, challenges, acmePollMs: 1_000 });
+  const manager = createCertificateManager({ log, store, challenges, acmePollMs: 1_000, ...(opts.onStored ? { onStored: opts.onStored } : {}) });
   return {
     manager,
     apply: (next) => manager.apply(next),
     serverOptions: () => manager.serverOptions(),
+    recheckStore: () => manager.recheckStore(),
     attach: (server) => manager.attach(server),
     detach: (server) => manager.detach(server),
     setHttpListener: (address) => manager.setHttpListener(address),
-    challengeResponse: (token) => manager.challengeResponse(token),
+    challengeResponse: opts.challengeResponse ?? ((token) => manager.challengeResponse(token)),
     updateMetrics(metrics) {
       metrics.certExpiry.reset();
       // A temporary stand-in (no certificate yet) has no meaningful expiry: report real ones only.

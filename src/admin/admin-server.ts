@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ReloadResult } from '../reload/reloader.js';
 import { adminRefusal } from './admin-guard.js';
 import { createDashboardHandler } from './dashboard/dashboard-handler.js';
+import type { Registry } from 'prom-client';
 import type { Metrics } from './metrics.js';
 import type { ReloadEntry } from './reload-history.js';
 import { handleUpstreamsRequest, upstreamsView, type UpstreamsBackend } from './upstreams-api.js';
@@ -13,6 +14,10 @@ import type { CertificateStatus } from '../tls/certificate-manager-types.js';
 /** What the admin API reads from and triggers in the gateway. */
 export interface AdminBackend extends UpstreamsBackend {
   readonly metrics: Metrics;
+  /** What /metrics exports: the process's registry, or a supervisor's sum over its workers. */
+  registry(): Registry | Promise<Registry>;
+  /** Requests per configured host by status class since start (the dashboard's rates). */
+  requestCounts(): ReadonlyMap<string, readonly number[]>;
   config(): Config;
   reload(): Promise<ReloadResult>;
   /** Refreshes gauges that are read from other components (certificate expiry). */
@@ -30,7 +35,8 @@ export interface AdminBackend extends UpstreamsBackend {
  */
 export function createAdminServer(backend: AdminBackend, log: Logger): Server {
   const dashboard = createDashboardHandler({
-    metrics: backend.metrics,
+    registry: () => backend.registry(),
+    requestCounts: () => backend.requestCounts(),
     config: () => backend.config(),
     upstreams: () => upstreamsView(backend.targets()),
     certificates: () => backend.certificates?.() ?? [],
@@ -49,6 +55,8 @@ async function handle(backend: AdminBackend, dashboard: ReturnType<typeof create
   if (refusal !== undefined) return send(res, 403, `forbidden: ${refusal}\n`);
   const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
   const method = req.method ?? 'GET';
+  // A supervisor gathers its workers' numbers first (in-flight counts, metrics).
+  if (path === '/metrics' || path === '/dashboard.json' || path.startsWith('/upstreams')) await backend.refresh?.();
   if (method === 'GET' && (await dashboard(path, new URLSearchParams(query), res))) return;
   if (path.startsWith('/upstreams')) {
     const reply = await handleUpstreamsRequest(backend, req, path, new URLSearchParams(query), log);
@@ -58,9 +66,11 @@ async function handle(backend: AdminBackend, dashboard: ReturnType<typeof create
     case 'GET /healthz':
     case 'HEAD /healthz':
       return send(res, 200, 'ok\n');
-    case 'GET /metrics':
+    case 'GET /metrics': {
       backend.beforeMetrics?.();
-      return send(res, 200, await backend.metrics.registry.metrics(), backend.metrics.registry.contentType);
+      const registry = await backend.registry();
+      return send(res, 200, await registry.metrics(), registry.contentType);
+    }
     case 'POST /reload': {
       const result = await backend.reload();
       if (result.ok) return sendJson(res, 200, { result: 'ok', version: result.version, unchanged: result.unchanged });

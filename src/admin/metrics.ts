@@ -11,7 +11,7 @@ import { RequestStats } from './request-stats.js';
 export class Metrics {
   readonly registry = new Registry();
   private readonly requests = new RequestStats();
-  readonly targetUp = new Gauge({ name: 'portico_upstream_target_up', help: '1 when the target is healthy', labelNames: ['upstream', 'target'] as const, registers: [this.registry] });
+  readonly targetUp = new Gauge({ name: 'portico_upstream_target_up', help: '1 when the target is healthy', labelNames: ['upstream', 'target'] as const, registers: [this.registry], aggregator: 'max' });
   readonly rateLimited = new Counter({ name: 'portico_rate_limited_total', help: 'Requests rejected by a rate limit', labelNames: ['scope'] as const, registers: [this.registry] });
   readonly authFailures = new Counter({ name: 'portico_auth_failures_total', help: 'Rejected Basic Auth credentials', registers: [this.registry] });
   /** Set by whoever owns the bucket store; read at scrape time. */
@@ -20,6 +20,8 @@ export class Metrics {
     name: 'portico_ratelimit_local_fallback',
     help: '1 while Redis is unreachable and buckets are local',
     registers: [this.registry],
+    // Over the workers of one instance: 1 while any of them is on its fallback.
+    aggregator: 'max',
     collect: (): void => this.rateLimitFallback.set(this.usingLocalFallback() ? 1 : 0),
   });
   /** Set by the gateway: the live targets, whose traffic state is read at scrape time. */
@@ -29,6 +31,7 @@ export class Metrics {
     help: '1 for the traffic state each target is in: active, standby (weight 0), draining or drained',
     labelNames: ['upstream', 'target', 'state'] as const,
     registers: [this.registry],
+    aggregator: 'max',
     // Computed when scraped: "drained" follows the in-flight count, which changes per request.
     collect: (): void => {
       this.targetState.reset();
@@ -54,7 +57,7 @@ export class Metrics {
   readonly bcryptCompares = new Counter({ name: 'portico_auth_bcrypt_compares_total', help: 'Basic Auth bcrypt comparisons run, by result', labelNames: ['result'] as const, registers: [this.registry] });
   readonly bcryptRejected = new Counter({ name: 'portico_auth_bcrypt_rejected_total', help: 'Credential checks answered 503 because the bcrypt queue was full', registers: [this.registry] });
   readonly bcryptWorkerExits = new Counter({ name: 'portico_auth_bcrypt_worker_exits_total', help: 'bcrypt worker threads that died and were replaced', registers: [this.registry] });
-  readonly certExpiry = new Gauge({ name: 'portico_certificate_expiry_seconds', help: 'Unix time at which the served certificate expires', labelNames: ['host', 'source'] as const, registers: [this.registry] });
+  readonly certExpiry = new Gauge({ name: 'portico_certificate_expiry_seconds', help: 'Unix time at which the served certificate expires', labelNames: ['host', 'source'] as const, registers: [this.registry], aggregator: 'max' });
   readonly compressionStreams: Gauge = new Gauge({
     name: 'portico_compression_streams_open',
     help: 'Response compression streams in use (each holds native zlib memory until its response closes)',
@@ -63,7 +66,7 @@ export class Metrics {
   });
   readonly reloads = new Counter({ name: 'portico_reloads_total', help: 'Configuration reloads by result, one per change of the file', labelNames: ['result'] as const, registers: [this.registry] });
   /** 0 while the file on disk is rejected (the previous config serves), as Prometheus' own gauge. */
-  readonly lastReloadOk = new Gauge({ name: 'portico_config_last_reload_successful', help: '1 when the last reload (or the start) accepted the file, 0 while it is rejected', registers: [this.registry] });
+  readonly lastReloadOk = new Gauge({ name: 'portico_config_last_reload_successful', help: '1 when the last reload (or the start) accepted the file, 0 while it is rejected', registers: [this.registry], aggregator: 'min' });
 
   constructor() {
     // prom-client's default names already start with `process_` or `nodejs_`: the prefix adds

@@ -8,6 +8,8 @@ export interface UpstreamsBackend {
   targets(): readonly TargetState[];
   /** Stops (true) or resumes (false) new requests to a target; survives reloads. */
   setDraining(target: TargetState, draining: boolean): void;
+  /** Brings in-flight counts up to date (a supervisor asks its workers); absent in one process. */
+  refresh?(): Promise<void>;
 }
 
 /** A JSON answer: status and body. */
@@ -87,24 +89,22 @@ export async function handleUpstreamsRequest(
   // Without ?wait a drain answers "draining" even when nothing is in flight (SPEC §4): only a
   // wait reports "drained", so a script reads the same answer whatever the timing.
   if (draining && wait === null) return { status: 200, body: { upstream, target: target.address, state: 'draining', inFlight: target.inFlight } };
-  if (waitMs > 0 && target.inFlight > 0) await untilIdle(target, waitMs, req);
+  if (waitMs > 0 && target.inFlight > 0) await untilIdle(backend, target, waitMs, req);
   return { status: 200, body: { upstream, target: target.address, state: target.state, inFlight: target.inFlight } };
 }
 
 /** Resolves when the target has nothing in flight, it was enabled again, the time passed, or the client left. */
-function untilIdle(target: TargetState, ms: number, req: IncomingMessage): Promise<void> {
-  return new Promise((resolve) => {
-    const deadline = Date.now() + ms;
-    const done = () => {
-      clearInterval(timer);
-      req.socket.off('close', done);
-      resolve();
-    };
-    const timer = setInterval(() => {
-      if (target.inFlight === 0 || !target.draining || Date.now() >= deadline) done();
-    }, WAIT_POLL_MS);
-    req.socket.once('close', done);
-  });
+async function untilIdle(backend: UpstreamsBackend, target: TargetState, ms: number, req: IncomingMessage): Promise<void> {
+  const deadline = Date.now() + ms;
+  let gone = false;
+  const leave = () => (gone = true);
+  req.socket.once('close', leave);
+  while (!gone && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+    await backend.refresh?.();
+    if (target.inFlight === 0 || !target.draining) break;
+  }
+  req.socket.off('close', leave);
 }
 
 /** Every upstream with its targets, for GET /upstreams (and the dashboard). */

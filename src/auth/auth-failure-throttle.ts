@@ -19,13 +19,16 @@ export interface AuthFailureThrottle {
   blockedForMs(ip: string): number;
   /**
    * Claims one of `ip`'s verifications: 0 when granted (then call `end` exactly once), otherwise
-   * the milliseconds to announce in Retry-After.
+   * the milliseconds to announce in Retry-After. A worker process asks its supervisor, which
+   * holds the one count for the instance: then the answer comes later.
    */
-  begin(ip: string): number;
+  begin(ip: string): number | Promise<number>;
   /** Ends a verification granted by `begin`; a wrong credential counts as a failure. */
   end(ip: string, wrongCredential: boolean): void;
   /** Records one wrong credential that ran no verification of its own (not a missing one). */
   recordFailure(ip: string): void;
+  /** The blocked IPs with the time (epoch ms) their block ends, for a worker that starts. */
+  blockedList?(): Array<[string, number]>;
   close(): void;
 }
 
@@ -113,6 +116,12 @@ export function createAuthFailureThrottle(opts: AuthFailureThrottleOptions = {})
       else if (e !== undefined && e.inFlight === 0 && e.endsAt === 0) entries.delete(ip);
     },
     recordFailure,
+    blockedList() {
+      const t = now();
+      const list: Array<[string, number]> = [];
+      for (const [ip, e] of entries) if (e.failures >= maxFailures && e.endsAt > t) list.push([ip, e.endsAt]);
+      return list;
+    },
     close: () => clearInterval(timer),
   };
 }

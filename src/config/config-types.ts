@@ -157,6 +157,8 @@ export interface Config {
   readonly redis: RedisConfig | undefined;
   readonly trustedProxies: readonly string[];
   readonly log: LogConfig;
+  /** Worker processes (SPEC §4 Workers); `auto` is resolved to the CPUs available. 1: one process. */
+  readonly workers: number;
   readonly upstreams: ReadonlyMap<string, UpstreamConfig>;
   /** Top-level `errorPages` (used for unknown hosts; merged into each host's). */
   readonly errorPages: ErrorPagesConfig;

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -85,6 +86,7 @@ export function normalizeConfig(file: string, raw: RoutesFile): { config: Config
     redis: raw.redis ? { url: raw.redis.url, prefix: raw.redis.prefix ?? 'portico:' } : undefined,
     trustedProxies,
     log: { level: raw.log?.level ?? 'info', access: raw.log?.access ?? true },
+    workers: raw.workers === 'auto' ? availableParallelism() : (raw.workers ?? 1),
     upstreams,
     errorPages,
     hosts,

@@ -157,6 +157,11 @@ export const RoutesFileSchema = Type.Object(
     ),
     redis: Type.Optional(Obj({ url: Type.String({ pattern: '^rediss?://', description: 'a redis:// or rediss:// URL' }), prefix: Type.Optional(Type.String()) })),
     trustedProxies: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    workers: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 256 }), Type.Literal('auto')], {
+        description: 'worker processes sharing the listeners: 1 (one process), a count, or auto (one per CPU)',
+      }),
+    ),
     log: Type.Optional(
       Obj({
         level: Type.Optional(

@@ -16,6 +16,8 @@ export function createAccessLogWriter(logger: Logger): AccessLogWriter {
   const stream = (logger as unknown as Record<symbol, { write(line: string): unknown }>)[pino.symbols.streamSym];
   if (!stream) return (ctx, status, bytes, ms) => logger.info(fields(ctx, status, bytes, ms));
   const clock = createIsoClock();
+  // The logger's bindings, pino-serialised (`,"worker":2` in a worker process, else empty).
+  const bindings = String((logger as unknown as Record<symbol, unknown>)[pino.symbols.chindingsSym] ?? '');
   // Host, route and target labels come from the config: a handful of strings, quoted once.
   const labels = new Map<string, string>();
   const label = (value: string): string => {
@@ -30,7 +32,7 @@ export function createAccessLogWriter(logger: Logger): AccessLogWriter {
   return (ctx, status, bytes, durationMs) => {
     if (!logger.isLevelEnabled('info')) return;
     stream.write(
-      `{"level":"info","time":"${clock()}","event":"access","requestId":${jsonString(ctx.requestId)}` +
+      `{"level":"info","time":"${clock()}"${bindings},"event":"access","requestId":${jsonString(ctx.requestId)}` +
         `,"clientIp":${jsonString(ctx.clientIp)},"host":${label(ctx.hostLabel)}` +
         `,"method":${jsonString(ctx.req.method ?? '')},"path":${jsonString(ctx.originalUrl ?? ctx.req.url ?? '')}` +
         `,"status":${status},"bytes":${bytes},"durationMs":${Math.round(durationMs * 1000) / 1000}` +

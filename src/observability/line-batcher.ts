@@ -26,9 +26,14 @@ export class LineBatcher implements DestinationStream {
   private buf = Buffer.allocUnsafe(CAPACITY);
   private used = 0;
 
+  /**
+   * `maxBatch`: when set, no write is longer (unless one line is), and every write ends at the
+   * end of a line: for a pipe shared by several processes, where short writes are atomic.
+   */
   constructor(
     private readonly sink: LineSink,
     private readonly batchBytes = 16_384,
+    private readonly maxBatch?: number,
   ) {}
 
   write(line: string): void {
@@ -40,7 +45,14 @@ export class LineBatcher implements DestinationStream {
         return;
       }
     }
+    const before = this.used;
     this.used += this.buf.write(line, this.used, 'utf8');
+    if (this.maxBatch !== undefined && this.used > this.maxBatch && before > 0) {
+      // This line would make the batch too long: write the lines before it alone.
+      this.sink.write(Buffer.from(this.buf.subarray(0, before)));
+      this.buf.copy(this.buf, 0, before, this.used);
+      this.used -= before;
+    }
     if (this.used >= this.batchBytes) this.drain();
   }
 

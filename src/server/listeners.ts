@@ -3,7 +3,7 @@ import { createSecureServer, type Http2Session, type SecureServerOptions } from 
 import type { Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { SECURITY_HEADER_DEFAULTS } from '../pipeline/header-plan.js';
 import { CONNECTION_LIMITS as LIMITS, HTTP1_PARSER_MAX_HEADERS, HTTP2_MAX_HEADER_LIST_SIZE, HTTP2_MAX_HEADER_PAIRS } from './connection-limits.js';
 import { CountingHttp2Response } from './counting-http2-response.js';
@@ -96,6 +96,9 @@ export interface Listener {
   off(event: 'error', cb: (err: Error) => void): unknown;
 }
 
+/** The HTTPS listener: a TLS server (its default context is kept current by the certificate manager). */
+export type SecureListener = Listener & TlsServer;
+
 /** The plain-HTTP public listener (ACME HTTP-01, redirects, `tls: off` hosts). */
 export function createHttpListener(handlers: EdgeHandlers): Server {
   const server = harden(createServer({ maxHeaderSize: LIMITS.maxHeaderBytes }));
@@ -125,7 +128,7 @@ interface SessionState {
  * use like HTTP/1 ones; WebSocket upgrades keep working over HTTP/1.1. Certificates come from
  * the SNI callback in `options`.
  */
-export function createHttpsListener(options: SecureServerOptions, handlers: EdgeHandlers): Listener {
+export function createHttpsListener(options: SecureServerOptions, handlers: EdgeHandlers): SecureListener {
   const server = createSecureServer({
     ...options,
     allowHTTP1: true,
@@ -167,7 +170,7 @@ export function createHttpsListener(options: SecureServerOptions, handlers: Edge
       for (const socket of secured) socket.destroy();
       for (const socket of sockets) socket.destroy();
     },
-  }) as unknown as Listener;
+  });
 }
 
 /** Destroys the accepted sockets whose TLS handshake has not completed (matched by peer address). */

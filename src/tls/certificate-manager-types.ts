@@ -43,6 +43,8 @@ export interface CertificateManager {
   /** The key authorization for an HTTP-01 token, if an order is waiting for it. */
   challengeResponse(token: string): Promise<string | undefined>;
   status(): CertificateStatus[];
+  /** Looks in the store for every ACME host now instead of at the next poll. */
+  recheckStore(): void;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,8 @@ export interface CertificateManagerOptions {
   readonly lockPollMs?: number;
   /** Lifetime of an ACME order lock, refreshed while the order runs (default 2 min). */
   readonly orderLockTtlMs?: number;
+  /** Called when an order stored a certificate (not when one was loaded from the store). */
+  readonly onStored?: (host: string) => void;
   /** acme-client's order/challenge status polling interval (its default is 5 s). */
   readonly acmePollMs?: number;
 }

@@ -49,6 +49,7 @@ export function createCertificateManager(opts: CertificateManagerOptions): Certi
     pollIntervalMs: opts.pollIntervalMs ?? 30_000,
     lockPollMs: opts.lockPollMs ?? 1_000,
     ...(opts.orderLockTtlMs !== undefined ? { orderLockTtlMs: opts.orderLockTtlMs } : {}),
+    onStored: (hostName) => opts.onStored?.(hostName),
     onCertificate: (hostName, checked) => {
       const entry = entries.get(hostName);
       if (!entry || entry.host.tls.kind !== 'acme' || entry.cert.checked.pair.certPem === checked.pair.certPem) return;
@@ -194,6 +195,7 @@ export function createCertificateManager(opts: CertificateManagerOptions): Certi
         return undefined;
       }
     },
+    recheckStore: () => scheduler.recheckNow(),
     status() {
       return [...entries.values()].map((entry) => ({
         host: entry.host.name,

@@ -11,6 +11,8 @@ export interface RenewalScheduler {
   set(hosts: readonly HostConfig[], acmeConfig: AcmeConfig | undefined): void;
   /** Allows orders to start (they wait until the HTTP listener can answer challenges). */
   enableOrders(): void;
+  /** Re-reads the store for every host now (a certificate another process ordered). */
+  recheckNow(): void;
   close(): void;
 }
 
@@ -33,6 +35,8 @@ export interface RenewalSchedulerOptions {
   readonly orderLockTtlMs?: number;
   /** Called with every valid certificate found or issued; must ignore one it already serves. */
   readonly onCertificate: (hostName: string, checked: CheckedPair) => void;
+  /** Called after an order's certificate was saved to the store. */
+  readonly onStored?: (hostName: string) => void;
 }
 
 interface Job {
@@ -111,6 +115,7 @@ export function createRenewalScheduler(opts: RenewalSchedulerOptions): RenewalSc
         throw new PorticoError('PORTICO_TLS_INVALID', 'the CA returned a certificate that does not match the key or the names');
       }
       await saveStoredPair(store, 'acme', job.host.name, pair);
+      opts.onStored?.(job.host.name);
       const info = checked.info;
       job.quietUntil = now() + (info.notAfter.getTime() - info.notBefore.getTime()) / 3;
       log.info({ event: 'certificate', result: 'ok', action: 'issued', host: job.host.name, serial: info.serial, issuer: info.issuer, notAfter: info.notAfter.toISOString() });
@@ -171,6 +176,9 @@ export function createRenewalScheduler(opts: RenewalSchedulerOptions): RenewalSc
       if (ordersEnabled) return;
       ordersEnabled = true;
       for (const job of jobs.values()) schedule(job, 0);
+    },
+    recheckNow() {
+      for (const job of jobs.values()) if (!job.running) schedule(job, 0);
     },
     close() {
       closed = true;

@@ -31,7 +31,19 @@ export class TargetRegistry {
   private readonly drained = new Set<string>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly onHealthChange: HealthListener) {
+  /**
+   * Health reported by the process that probes (a worker's supervisor), by `upstream|url`:
+   * applied to a state created later too, so a target added by a reload starts as reported.
+   */
+  private readonly reported = new Map<string, { healthy: boolean; lastCheck: TargetState['lastCheck'] }>();
+  private readonly probes: boolean;
+
+  /** `probes: false` (a worker process): no checks run here; health comes from `setHealth`. */
+  constructor(
+    private readonly onHealthChange: HealthListener,
+    opts: { readonly probes?: boolean } = {},
+  ) {
+    this.probes = opts.probes ?? true;
     this.sweeper = setInterval(() => this.closeIdleSockets(), IDLE_SWEEP_MS).unref();
   }
 
@@ -51,7 +63,12 @@ export class TargetRegistry {
           healthyAfter: up.healthCheck?.healthyAfter ?? 1,
           activeCheck: up.healthCheck !== undefined,
         }, this.onHealthChange);
-        entry = { state, stopHealthCheck: up.healthCheck ? startHealthChecker(state, up.healthCheck) : undefined };
+        const reported = this.reported.get(drainKey(up.name, t.url));
+        if (reported) {
+          state.healthy = reported.healthy;
+          state.lastCheck = reported.lastCheck;
+        }
+        entry = { state, stopHealthCheck: up.healthCheck && this.probes ? startHealthChecker(state, up.healthCheck) : undefined };
         this.entries.set(key, entry);
       }
       entry.state.weight = t.weight;
@@ -69,6 +86,34 @@ export class TargetRegistry {
     target.closeFreeSockets();
   }
 
+  /** Drains or enables a target named by upstream and URL (a drain decided in another process). */
+  setDrainingByName(upstream: string, url: string, draining: boolean): void {
+    const key = drainKey(upstream, url);
+    if (draining) this.drained.add(key);
+    else this.drained.delete(key);
+    for (const entry of this.entries.values()) {
+      if (entry.state.upstream === upstream && entry.state.url === url) this.setDraining(entry.state, draining);
+    }
+  }
+
+  /** Targets drained through the admin API, as `[upstream, url]`. */
+  drainedTargets(): Array<[string, string]> {
+    return [...this.drained].map((key) => {
+      const i = key.indexOf('|');
+      return [key.slice(0, i), key.slice(i + 1)];
+    });
+  }
+
+  /** Health found by the process that probes: applied to every state of that target. */
+  setHealth(upstream: string, url: string, healthy: boolean, lastCheck: TargetState['lastCheck']): void {
+    this.reported.set(drainKey(upstream, url), { healthy, lastCheck });
+    for (const entry of this.entries.values()) {
+      if (entry.state.upstream !== upstream || entry.state.url !== url) continue;
+      entry.state.healthy = healthy;
+      entry.state.lastCheck = lastCheck;
+    }
+  }
+
   /** Keeps the given states and retires every other one. */
   retain(keep: ReadonlySet<TargetState>): void {
     for (const [key, entry] of this.entries) {
@@ -79,6 +124,7 @@ export class TargetRegistry {
     // A target that left the config forgets its drain: if it comes back, it comes back active.
     const live = new Set([...keep].map((t) => drainKey(t.upstream, t.url)));
     for (const key of this.drained) if (!live.has(key)) this.drained.delete(key);
+    for (const key of this.reported.keys()) if (!live.has(key)) this.reported.delete(key);
   }
 
   /** Every live target state (for /upstreams and metrics). */

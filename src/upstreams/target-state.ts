@@ -167,8 +167,15 @@ export class TargetState {
     return closed;
   }
 
+  /**
+   * Set in the supervisor of a multi-process instance, which proxies nothing itself: the pool
+   * state summed over its workers, as they last reported it (with `inFlight`).
+   */
+  reportedPool: { active: number; idle: number; queued: number } | undefined = undefined;
+
   /** Upstream connections of this target now: carrying a request, idle in the pool, and requests waiting for one. */
   poolState(): { active: number; idle: number; queued: number } {
+    if (this.reportedPool) return this.reportedPool;
     return { active: countAll(this.agent.sockets), idle: countAll(this.agent.freeSockets), queued: countAll(this.agent.requests) };
   }
 

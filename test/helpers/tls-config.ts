@@ -15,6 +15,7 @@ export function tlsConfig(certsDir: string, hosts: HostConfig[], acme?: AcmeConf
     redis: undefined,
     trustedProxies: [],
     log: { level: 'info', access: false },
+    workers: 1,
     upstreams: new Map(),
     errorPages: {},
     hosts,

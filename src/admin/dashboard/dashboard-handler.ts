@@ -1,11 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import { buildDashboardState, type DashboardSources } from '../dashboard-state.js';
-import type { Metrics } from '../metrics.js';
+import type { Registry } from 'prom-client';
 import { TrafficHistory } from '../traffic-history.js';
 import { DASHBOARD_ASSETS, DASHBOARD_CSP } from './dashboard-page.js';
 
 /** What the dashboard reads, besides the metrics it derives rates from. */
-export type DashboardBackend = Omit<DashboardSources, 'traffic' | 'refusals'> & { readonly metrics: Metrics };
+export type DashboardBackend = Omit<DashboardSources, 'traffic' | 'refusals'> & {
+  registry(): Registry | Promise<Registry>;
+  requestCounts(): ReadonlyMap<string, readonly number[]>;
+};
 
 /**
  * Serves the dashboard (SPEC §4 Dashboard): `GET /` and its files, and `GET /dashboard.json`,
@@ -19,16 +22,16 @@ export function createDashboardHandler(backend: DashboardBackend): (path: string
     certificates: () => backend.certificates(),
     reloads: () => backend.reloads(),
     refusals: async () => {
-      const limited = await backend.metrics.rateLimited.get();
-      const auth = await backend.metrics.authFailures.get();
-      const busy = await backend.metrics.bcryptRejected.get();
+      const registry = await backend.registry();
+      const values = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values ?? [];
+      const limited = await values('portico_rate_limited_total');
       return {
-        rateLimited: new Map(limited.values.map((v) => [String(v.labels.scope), v.value])),
-        authRefused: auth.values.reduce((n, v) => n + v.value, 0),
-        authBusy: busy.values.reduce((n, v) => n + v.value, 0),
+        rateLimited: new Map(limited.map((v) => [String(v.labels.scope), v.value])),
+        authRefused: (await values('portico_auth_failures_total')).reduce((n, v) => n + v.value, 0),
+        authBusy: (await values('portico_auth_bcrypt_rejected_total')).reduce((n, v) => n + v.value, 0),
       };
     },
-    traffic: new TrafficHistory(() => backend.metrics.requestCounts()),
+    traffic: new TrafficHistory(() => backend.requestCounts()),
   };
   return async (path, query, res) => {
     if (path === '/dashboard.json') {

@@ -6,6 +6,7 @@ import { tooManyRequests } from '../local-replies.js';
 import {
   createBasicAuthVerifier,
   parseBasicCredentials,
+  type BasicCredentials,
   type PasswordCompare,
 } from '../../auth/basic-auth-verifier.js';
 import type { CredentialCache } from '../../auth/credential-cache.js';
@@ -46,6 +47,20 @@ export function createBasicAuthStep(opts: BasicAuthStepOptions): Step {
     return ok ? undefined : unauthorized;
   };
 
+  /** Runs the bcrypt comparison a granted throttle slot allows, and ends the slot. */
+  const check = (ip: string, key: string, credentials: BasicCredentials, hash: string): Promise<StepResult> =>
+    cache.verify(key, credentials.user, hash, () => verifier.verify(credentials, hash)).then(
+      (ok) => {
+        throttle.end(ip, !ok);
+        return verdict(ok);
+      },
+      (err: unknown) => {
+        // No verdict, so no failure: the client did nothing wrong when the pool is full.
+        throttle.end(ip, false);
+        return poolBusy(err);
+      },
+    );
+
   return (ctx: RequestContext): StepResult | Promise<StepResult> => {
     const ip = ctx.clientIp;
     const blockedMs = throttle.blockedForMs(ip);
@@ -66,20 +81,12 @@ export function createBasicAuthStep(opts: BasicAuthStepOptions): Step {
         return verdict(ok);
       }, poolBusy);
     }
+    const verify = (waitMs: number): StepResult | Promise<StepResult> => {
+      if (waitMs > 0) return tooManyRequests(waitMs);
+      return check(ip, key, credentials, hash);
+    };
     const waitMs = throttle.begin(ip);
-    if (waitMs > 0) return tooManyRequests(waitMs);
-    const check = (): Promise<boolean> => verifier.verify(credentials, hash);
-    return cache.verify(key, credentials.user, hash, check).then(
-      (ok) => {
-        throttle.end(ip, !ok);
-        return verdict(ok);
-      },
-      (err: unknown) => {
-        // No verdict, so no failure: the client did nothing wrong when the pool is full.
-        throttle.end(ip, false);
-        return poolBusy(err);
-      },
-    );
+    return typeof waitMs === 'number' ? verify(waitMs) : waitMs.then(verify);
   };
 }
 

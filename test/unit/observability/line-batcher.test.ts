@@ -77,3 +77,12 @@ t.test('non-ASCII lines are written as UTF-8, and a batch owns its bytes', async
   t.equal(raw[0]!.toString('utf8'), 'café ✓ 😀\n');
   t.equal(raw[1]!.toString('utf8'), 'next\n', 'the first batch was not overwritten by the next line');
 });
+
+t.test('with a maximum batch, every write ends at a line end and none is longer (unless one line is)', async (t) => {
+  const raw: Buffer[] = [];
+  const sink = { write: (b: Buffer) => raw.push(Buffer.from(b)), flush: (cb?: (err?: Error) => void) => cb?.(), flushSync: () => {} };
+  const batcher = new LineBatcher(sink, 20, 20);
+  for (const line of ['aaaaaa\n', 'bbbbbbb\n', 'cccccccc\n', 'd\n', 'eeeeeeeeeeeeeeeeeeeeeeeeeeeee\n', 'f\n']) batcher.write(line);
+  batcher.flush();
+  t.same(raw.map(String), ['aaaaaa\nbbbbbbb\n', 'cccccccc\nd\n', 'eeeeeeeeeeeeeeeeeeeeeeeeeeeee\n', 'f\n']);
+});

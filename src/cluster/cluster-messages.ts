@@ -1,0 +1,50 @@
+import type { LoadedConfig } from '../config/load-config.js';
+import type { RateLimitConfig } from '../config/config-types.js';
+import type { TakeResult } from '../ratelimit/bucket-store.js';
+
+/** The last health check of a target as the supervisor found it. */
+export interface HealthReport {
+  readonly upstream: string;
+  readonly url: string;
+  readonly healthy: boolean;
+  readonly lastCheck: { readonly at: number; readonly ok: boolean } | undefined;
+}
+
+/** What a worker reports of its own traffic when the supervisor asks (admin requests only). */
+export interface WorkerStats {
+  /** prom-client's `getMetricsAsJSON()` of the worker's registry. */
+  readonly metrics: unknown;
+  /** Requests per configured host by status class, since the worker started. */
+  readonly requestCounts: Array<[string, readonly number[]]>;
+  /** Per target (`upstream|url`): requests in flight and the keep-alive pool. */
+  readonly targets: Array<[string, { readonly inFlight: number; readonly active: number; readonly idle: number; readonly queued: number }]>;
+}
+
+/** Messages the supervisor sends a worker. `id`: the worker answers with a `reply` of that id. */
+export type ToWorker =
+  | { readonly type: 'init'; readonly loaded: LoadedConfig; readonly health: readonly HealthReport[]; readonly drained: ReadonlyArray<readonly [string, string]>; readonly blocked: ReadonlyArray<readonly [string, number]> }
+  | { readonly type: 'apply'; readonly id: number; readonly loaded: LoadedConfig }
+  | { readonly type: 'health'; readonly report: HealthReport }
+  | { readonly type: 'drain'; readonly upstream: string; readonly url: string; readonly draining: boolean }
+  | { readonly type: 'auth-blocked'; readonly ip: string; readonly until: number }
+  | { readonly type: 'certificate'; readonly host: string }
+  | { readonly type: 'stats'; readonly id: number }
+  | { readonly type: 'shutdown' }
+  | { readonly type: 'reply'; readonly id: number; readonly value: unknown };
+
+/** Messages a worker sends its supervisor. */
+export type FromWorker =
+  | { readonly type: 'hello' }
+  | { readonly type: 'ready'; readonly ports: { readonly http: number; readonly https: number } }
+  | { readonly type: 'take'; readonly id: number; readonly key: string; readonly limit: RateLimitConfig }
+  | { readonly type: 'refund'; readonly key: string; readonly limit: RateLimitConfig }
+  | { readonly type: 'auth-begin'; readonly id: number; readonly ip: string }
+  | { readonly type: 'auth-end'; readonly ip: string; readonly wrong: boolean }
+  | { readonly type: 'auth-failure'; readonly ip: string }
+  | { readonly type: 'challenge'; readonly id: number; readonly token: string }
+  | { readonly type: 'reply'; readonly id: number; readonly value: unknown };
+
+/** The answer to `apply`. */
+export type ApplyReply = { readonly ok: true; readonly version: number } | { readonly ok: false; readonly message: string };
+
+export type { TakeResult };

@@ -1,0 +1,75 @@
+import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { Metrics } from '../admin/metrics.js';
+import type { TargetState } from '../upstreams/target-state.js';
+import type { ToWorker, WorkerStats } from './cluster-messages.js';
+import type { WorkerHandle } from './supervisor.js';
+
+/** A worker that does not answer within this is left out of one admin answer (it may be dying). */
+const STATS_TIMEOUT_MS = 2_000;
+
+/**
+ * The whole instance's numbers for the admin API, summed over the workers. Collected only when an
+ * admin request asks (costs the request path nothing): each worker sends its registry as JSON,
+ * its requests per host, and per target its in-flight requests and pool, which are written onto
+ * the supervisor's own target states so /upstreams, drains and the state metric read them.
+ */
+export class InstanceStats {
+  private reports: WorkerStats[] = [];
+
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly workers: () => readonly WorkerHandle[],
+  ) {}
+
+  async collect(targets: readonly TargetState[]): Promise<void> {
+    const answers = await Promise.all(this.workers().map((h) => ask(h)));
+    this.reports = answers.filter((r): r is WorkerStats => r !== undefined);
+    const sums = new Map<string, { inFlight: number; active: number; idle: number; queued: number }>();
+    for (const report of this.reports) {
+      for (const [key, s] of report.targets) {
+        const sum = sums.get(key) ?? { inFlight: 0, active: 0, idle: 0, queued: 0 };
+        sum.inFlight += s.inFlight;
+        sum.active += s.active;
+        sum.idle += s.idle;
+        sum.queued += s.queued;
+        sums.set(key, sum);
+      }
+    }
+    for (const t of targets) {
+      const s = sums.get(`${t.upstream}|${t.url}`);
+      t.inFlight = s?.inFlight ?? 0;
+      t.reportedPool = { active: s?.active ?? 0, idle: s?.idle ?? 0, queued: s?.queued ?? 0 };
+    }
+  }
+
+  /**
+   * The supervisor's metrics and the workers' last reports in one registry: counters and
+   * histograms summed, gauges as each declares (`aggregator`), process metrics per prom-client.
+   */
+  async registry(): Promise<Registry> {
+    const own = await this.metrics.registry.getMetricsAsJSON();
+    return AggregatorRegistry.aggregate([own, ...this.reports.map((r) => r.metrics as typeof own)]);
+  }
+
+  /** Requests per host by status class, summed over the workers. */
+  requestCounts(): Map<string, readonly number[]> {
+    const total = new Map<string, number[]>();
+    for (const report of this.reports) {
+      for (const [host, counts] of report.requestCounts) {
+        const sum = total.get(host) ?? [0, 0, 0, 0, 0];
+        counts.forEach((n, i) => (sum[i] = (sum[i] ?? 0) + n));
+        total.set(host, sum);
+      }
+    }
+    return total;
+  }
+}
+
+function ask(h: WorkerHandle): Promise<WorkerStats | undefined> {
+  if (!h.ready || !h.worker.isConnected()) return Promise.resolve(undefined);
+  const { id, reply } = h.pending.open<WorkerStats>();
+  h.worker.send({ type: 'stats', id } satisfies ToWorker);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, STATS_TIMEOUT_MS, undefined)));
+  return Promise.race([reply.catch(() => undefined), late]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,131 @@
+import cluster from 'node:cluster';
+import { Gateway } from '../gateway.js';
+import { createLogger } from '../observability/logger.js';
+import type { ApplyReply, FromWorker, HealthReport, ToWorker, WorkerStats } from './cluster-messages.js';
+import { PendingReplies } from './pending-replies.js';
+import { createSupervisedBucketStore, createSupervisedThrottle } from './supervised-state.js';
+
+type Init = Extract<ToWorker, { type: 'init' }>;
+
+/**
+ * A worker process of a multi-process instance (SPEC §4 Workers): serves the public listeners,
+ * shared with the other workers through node:cluster, with the config, health, drains, buckets
+ * and throttle of its supervisor. It drains and exits when told to, on SIGTERM/SIGINT (sent to
+ * the whole process group by a terminal or a service manager), or when the supervisor is gone.
+ */
+export async function runWorker(file: string): Promise<number> {
+  const worker = cluster.worker?.id ?? 0;
+  const pending = new PendingReplies();
+  const send = (message: FromWorker): void => {
+    if (process.connected) process.send?.(message);
+  };
+  const buckets = createSupervisedBucketStore(send, pending);
+  const throttle = createSupervisedThrottle(send, pending);
+  let gateway: Gateway | undefined;
+  /** Messages that arrived while the gateway was starting: handled once it serves. */
+  const early: ToWorker[] = [];
+  let stopping: Promise<number> | undefined;
+
+  const init = await new Promise<Init>((resolve) => {
+    process.on('message', (message: ToWorker) => {
+      if (message.type === 'init') return resolve(message);
+      if (message.type === 'reply') return pending.settle(message.id, message.value);
+      if (gateway) void handle(message);
+      else early.push(message);
+    });
+    send({ type: 'hello' });
+  });
+
+  const log = createLogger(init.loaded.config.log.level, undefined, worker);
+  const stop = (reason: string): Promise<number> => {
+    stopping ??= (async () => {
+      log.info({ event: 'shutdown', reason }, 'draining');
+      await gateway?.close();
+      pending.failAll(new Error('shutting down'));
+      return 0;
+    })();
+    return stopping;
+  };
+
+  const applyHealth = (r: HealthReport) => gateway?.targets.setHealth(r.upstream, r.url, r.healthy, r.lastCheck);
+  async function handle(message: ToWorker): Promise<void> {
+    const gw = gateway!;
+    switch (message.type) {
+      case 'apply': {
+        let value: ApplyReply;
+        try {
+          value = { ok: true, version: await gw.apply(message.loaded) };
+        } catch (err) {
+          value = { ok: false, message: (err as Error).message };
+        }
+        return send({ type: 'reply', id: message.id, value });
+      }
+      case 'health':
+        return void applyHealth(message.report);
+      case 'drain':
+        return gw.targets.setDrainingByName(message.upstream, message.url, message.draining);
+      case 'auth-blocked':
+        return throttle.block(message.ip, message.until);
+      case 'certificate':
+        return gw.tls.recheckStore();
+      case 'stats':
+        return send({ type: 'reply', id: message.id, value: await stats(gw) });
+      case 'shutdown':
+        return void stop('supervisor').then(exit);
+      default:
+        return undefined;
+    }
+  }
+
+  gateway = await Gateway.start({
+    configFile: file,
+    log,
+    watch: false,
+    worker: { loaded: init.loaded, buckets, throttle, challengeResponse: (token) => ask<string | undefined>({ type: 'challenge', token }) },
+  });
+  for (const report of init.health) applyHealth(report);
+  for (const [upstream, url] of init.drained) gateway.targets.setDrainingByName(upstream, url, true);
+  for (const [ip, until] of init.blocked) throttle.block(ip, until);
+  for (const message of early.splice(0)) await handle(message);
+  const { http, https } = gateway.ports();
+  send({ type: 'ready', ports: { http, https } });
+
+  function ask<T>(message: { type: 'challenge'; token: string }): Promise<T> {
+    const { id, reply } = pending.open<T>();
+    send({ ...message, id });
+    return reply;
+  }
+
+  // The supervisor is gone (killed without its own shutdown): nothing is left to coordinate.
+  process.on('disconnect', () => void stop('supervisor exited').then(exit));
+  return new Promise<number>((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal).then(resolve));
+  });
+}
+
+function exit(code: number): void {
+  process.exitCode = code;
+  // Whatever a library still holds must not keep a drained worker alive; logs flush on 'exit'.
+  setTimeout(() => process.exit(), 100).unref();
+  process.disconnect?.();
+}
+
+/** The worker's traffic as the supervisor aggregates it for /metrics, /upstreams and the dashboard. */
+async function stats(gw: Gateway): Promise<WorkerStats> {
+  const targets = new Map<string, { inFlight: number; active: number; idle: number; queued: number }>();
+  for (const t of gw.targets.all()) {
+    const key = `${t.upstream}|${t.url}`;
+    const pool = t.poolState();
+    const sum = targets.get(key) ?? { inFlight: 0, active: 0, idle: 0, queued: 0 };
+    sum.inFlight += t.inFlight;
+    sum.active += pool.active;
+    sum.idle += pool.idle;
+    sum.queued += pool.queued;
+    targets.set(key, sum);
+  }
+  return {
+    metrics: await gw.metrics.registry.getMetricsAsJSON(),
+    requestCounts: [...gw.metrics.requestCounts()],
+    targets: [...targets],
+  };
+}
