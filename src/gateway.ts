@@ -177,7 +177,7 @@ export class Gateway {
     if (moved.includes('http')) this.tls.setHttpListener(this.listeners.get('http')?.address() as AddressInfo);
     if (moved.length > 0) this.log.info({ event: 'listening', ...this.ports(), moved }, `now listening on new ${moved.join(', ')} address`);
     this.version += 1;
-    this.table = this.adopt(await compileRouteTableInSlices(next, this.compileDeps(), this.version));
+    this.table = this.adopt(await compileRouteTableInSlices(next, this.compileDeps(), this.version, this.table));
     await this.tls.apply(next);
     return this.table.version;
   }

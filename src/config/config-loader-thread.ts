@@ -3,15 +3,19 @@ import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { Config, HostConfig } from './config-types.js';
 import { parseConfig, readConfigSource, type LoadedConfig } from './load-config.js';
 
-/** Messages to config-worker.ts: one `parse`, then a `next` for each slice of hosts. */
+/**
+ * Messages to config-worker.ts: a `parse`, then `hosts` for each slice of the hosts wanted (by
+ * index), then `done`.
+ */
 export type ToConfigWorker =
-  | { readonly kind: 'parse'; readonly file: string; readonly source: string; readonly sliceSize: number }
-  | { readonly kind: 'next' };
+  | { readonly kind: 'parse'; readonly file: string; readonly source: string }
+  | { readonly kind: 'hosts'; readonly indices: readonly number[] }
+  | { readonly kind: 'done' };
 
-/** Messages of config-worker.ts: `ready`; then `head` and `hosts` slices, or one `invalid`/`failed`. */
+/** Messages of config-worker.ts: `ready`; then per parse a `head` and `hosts` slices, or one `invalid`/`failed`. */
 export type FromConfigWorker =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'head'; readonly config: Config; readonly hosts: number }
+  | { readonly kind: 'head'; readonly config: Config; readonly fingerprints: readonly string[] }
   | { readonly kind: 'hosts'; readonly hosts: readonly HostConfig[] }
   | { readonly kind: 'invalid'; readonly issues: readonly ConfigIssue[] }
   | { readonly kind: 'failed'; readonly message: string };
@@ -29,23 +33,24 @@ const SLICE = 250;
 export const OFF_THREAD_BYTES = 32 * 1024;
 
 /**
- * Loads large config files in worker threads, so that parsing and validating them (10,000
- * hosts: a second or more) never stalls the requests the calling thread serves. Each load uses
- * a fresh worker that exits afterwards (nothing of a parse stays in memory); the next worker
- * is started once a load is done, so the cost of its start is paid between reloads. The config
- * arrives in slices, each asked for only after the event loop has had a turn. Results and
- * errors are loadConfig's.
+ * Loads large config files in a worker thread, so that parsing and validating them (10,000
+ * hosts: a few hundred milliseconds) never stalls the requests the calling thread serves. The
+ * worker starts with the first large load and stays for the next ones, its modules loaded and
+ * its schema compiled. The config arrives in slices, each asked for only after the event loop
+ * has had a turn, and only the hosts that changed since the last load cross over: for a host
+ * whose normalised config is unchanged the loader hands back the very HostConfig object it
+ * delivered last time, which also lets the route compiler keep that host's compiled form.
+ * Results and errors are loadConfig's.
  */
 export class ConfigLoaderThread {
-  private spare: ConfigWorker | undefined;
+  private worker: ConfigWorker | undefined;
+  /** The hosts of the last config delivered, by fingerprint. */
+  private known = new Map<string, HostConfig>();
+  /** Loads run one at a time: the worker serves one parse at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly offThreadBytes = OFF_THREAD_BYTES) {}
-
-  /** Starts a worker ahead of the next load when a file of `bytes` would use one. */
-  private warm(bytes: number): void {
-    if (!this.closed && bytes >= this.offThreadBytes) this.spare ??= startWorker();
-  }
 
   /** Reads and parses `file` (loadConfig, off-thread when large). */
   async load(file: string): Promise<LoadedConfig> {
@@ -53,24 +58,41 @@ export class ConfigLoaderThread {
   }
 
   /** Parses config text read from `file` (parseConfig, off-thread when large). */
-  async parse(file: string, source: string): Promise<LoadedConfig> {
+  parse(file: string, source: string): Promise<LoadedConfig> {
     // String length, not bytes: close enough to decide where a parse runs.
-    if (source.length < this.offThreadBytes) return { config: parseConfig(file, source), source };
-    // A spare that died while idle (it could not start, say) is replaced, never waited on.
-    const spare = this.spare?.exited === false ? this.spare : undefined;
-    this.spare = undefined;
+    if (source.length < this.offThreadBytes) return Promise.resolve().then(() => ({ config: parseConfig(file, source), source }));
+    const run = this.queue.then(() => this.parseOffThread(file, source));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async parseOffThread(file: string, source: string): Promise<LoadedConfig> {
+    if (this.closed) throw new Error('config loader closed');
+    // A worker that died (it could not start, or crashed) is replaced, never waited on.
+    if (this.worker?.exited !== false) this.worker = startWorker();
+    const worker = this.worker;
     try {
-      return await parseWith(spare ?? startWorker(), file, source);
+      const { config, hosts } = await parseWith(worker, file, source, this.known);
+      this.known = hosts;
+      return { config, source };
+    } catch (err) {
+      // After anything but an invalid file the worker's state is unknown: start afresh next time.
+      if (!(err instanceof ConfigError)) {
+        void worker.worker.terminate();
+        this.worker = undefined;
+      }
+      throw err;
     } finally {
-      this.warm(source.length);
+      worker.worker.unref(); // an idle worker must not keep the process alive
     }
   }
 
-  /** Stops the idle worker; a load in progress finishes on its own. */
+  /** Stops the worker; a load in progress fails. */
   close(): void {
     this.closed = true;
-    void this.spare?.worker.terminate();
-    this.spare = undefined;
+    void this.worker?.worker.terminate();
+    this.worker = undefined;
+    this.known = new Map();
   }
 }
 
@@ -83,49 +105,78 @@ interface ConfigWorker {
 function startWorker(): ConfigWorker {
   const worker = new Worker(new URL('./config-worker.js', import.meta.url));
   const handle: ConfigWorker = { worker, exited: false };
-  worker.unref(); // an idle spare must not keep the process alive
+  worker.unref();
   worker.on('error', () => undefined); // reported to the load that uses it
   worker.once('exit', () => (handle.exited = true));
   return handle;
 }
 
-function parseWith({ worker, exited }: ConfigWorker, file: string, source: string): Promise<LoadedConfig> {
-  return new Promise<LoadedConfig>((resolve, reject) => {
-    if (exited) return reject(new Error('config worker exited before it was used'));
-    let head: { config: Config; hosts: number } | undefined;
-    const hosts: HostConfig[] = [];
+/**
+ * One load: the head and fingerprints, then the hosts not in `known`, slice by slice. Resolves
+ * with the config and its hosts by fingerprint (the `known` of the next load).
+ */
+function parseWith(handle: ConfigWorker, file: string, source: string, known: ReadonlyMap<string, HostConfig>): Promise<{ config: Config; hosts: Map<string, HostConfig> }> {
+  const { worker } = handle;
+  return new Promise((resolve, reject) => {
+    let head: { config: Config; fingerprints: readonly string[] } | undefined;
+    let hosts: (HostConfig | undefined)[] = [];
+    /** Indices of the hosts to fetch, and how many of them have arrived. */
+    let wanted: number[] = [];
+    let received = 0;
     let settled = false;
-    const settle = (fn: () => void) => {
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const fail = (err: Error) => {
       if (settled) return;
       settled = true;
-      worker.removeAllListeners('message');
-      void worker.terminate();
-      fn();
+      cleanup();
+      reject(err);
     };
     const send = (m: ToConfigWorker) => worker.postMessage(m);
-    const askNext = () => setImmediate(() => send({ kind: 'next' }));
-    worker.ref();
-    worker.on('message', (m: FromConfigWorker) => {
+    const askNext = () => setImmediate(() => !settled && send({ kind: 'hosts', indices: wanted.slice(received, received + SLICE) }));
+    const finish = () => {
+      settled = true;
+      cleanup();
+      send({ kind: 'done' });
+      const all = hosts as HostConfig[];
+      const byFingerprint = new Map<string, HostConfig>();
+      head!.fingerprints.forEach((f, i) => byFingerprint.set(f, all[i]!));
+      resolve({ config: { ...head!.config, hosts: all }, hosts: byFingerprint });
+    };
+    const onMessage = (m: FromConfigWorker) => {
+      if (settled) return;
       switch (m.kind) {
         case 'ready':
           return;
         case 'invalid':
-          return settle(() => reject(new ConfigError(m.issues)));
+          return fail(new ConfigError(m.issues));
         case 'failed':
-          return settle(() => reject(new Error(m.message)));
-        case 'head':
+          return fail(new Error(m.message));
+        case 'head': {
           head = m;
+          hosts = m.fingerprints.map((f) => known.get(f));
+          wanted = [];
+          hosts.forEach((h, i) => h === undefined && wanted.push(i));
           break;
-        case 'hosts':
-          for (const h of m.hosts) hosts.push(h);
+        }
+        case 'hosts': {
+          if (!head) return fail(new Error('config worker sent hosts before the config'));
+          for (const h of m.hosts) hosts[wanted[received++]!] = h;
+        }
       }
-      if (!head) return settle(() => reject(new Error('config worker sent hosts before the config')));
-      if (hosts.length < head.hosts) return askNext();
-      const { config } = head;
-      settle(() => resolve({ config: { ...config, hosts }, source }));
-    });
-    worker.once('error', (err) => settle(() => reject(err)));
-    worker.once('exit', (code) => settle(() => reject(new Error(`config worker exited (code ${code}) before sending the config`))));
-    send({ kind: 'parse', file, source, sliceSize: SLICE });
+      if (received < wanted.length) return askNext();
+      finish();
+    };
+    const onError = (err: Error) => fail(err);
+    const onExit = (code: number) => fail(new Error(`config worker exited (code ${code}) before sending the config`));
+    worker.on('message', onMessage);
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+    if (handle.exited) return fail(new Error('config worker exited before it was used'));
+    worker.ref();
+    send({ kind: 'parse', file, source });
   });
 }

@@ -1,10 +1,12 @@
 /**
- * Worker-thread entry of ConfigLoaderThread. It imports the config modules (the schema
- * compiler is the slow part of a cold start) and waits for a file's text; then parses,
- * validates and normalises it and hands the result to the main thread in slices, one each
- * time the main thread asks. It serves one file and is then terminated, so the YAML document
- * and every intermediate object die with this thread's heap.
+ * Worker-thread entry of ConfigLoaderThread. It imports the config modules once (the schema
+ * compiler is the slow part of a cold start) and then serves loads one after another: for each
+ * file's text it parses, validates and normalises, answers with the config's head and one
+ * fingerprint per host, and then sends the hosts the main thread asks for, a slice per request.
+ * The main thread asks only for hosts whose fingerprint it has not seen: an edit of one host
+ * among 10,000 crosses the thread boundary as one host.
  */
+import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
 import type { HostConfig } from './config-types.js';
@@ -15,27 +17,33 @@ const port = parentPort;
 if (!port) throw new Error('config-worker runs as a worker thread');
 const send = (message: FromConfigWorker) => port.postMessage(message);
 
+/** The hosts of the last parse, until the main thread has what it wants of them. */
 let hosts: readonly HostConfig[] = [];
-let next = 0;
-let sliceSize = 1;
 port.on('message', (m: ToConfigWorker) => {
-  if (m.kind === 'parse') {
-    sliceSize = m.sliceSize;
-    parse(m.file, m.source);
-    return;
+  switch (m.kind) {
+    case 'parse':
+      return parse(m.file, m.source);
+    case 'hosts':
+      return send({ kind: 'hosts', hosts: m.indices.map((i) => hosts[i]!) });
+    case 'done':
+      hosts = [];
   }
-  send({ kind: 'hosts', hosts: hosts.slice(next, next + sliceSize) });
-  next += sliceSize;
 });
 send({ kind: 'ready' });
 
 function parse(file: string, source: string): void {
+  hosts = [];
   try {
     const config = parseConfig(file, source);
     hosts = config.hosts;
-    send({ kind: 'head', config: { ...config, hosts: [] }, hosts: hosts.length });
+    send({ kind: 'head', config: { ...config, hosts: [] }, fingerprints: hosts.map(fingerprint) });
   } catch (err) {
     if (err instanceof ConfigError) send({ kind: 'invalid', issues: err.issues });
     else send({ kind: 'failed', message: (err as Error).message ?? String(err) });
   }
+}
+
+/** Equal for two hosts whose normalised config is equal (same keys in the same order). */
+function fingerprint(host: HostConfig): string {
+  return createHash('sha1').update(JSON.stringify(host)).digest('base64');
 }

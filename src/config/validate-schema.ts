@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { BCRYPT_HASH, ERROR_PAGES_DESCRIPTION, RoutesFileSchema, type RoutesFile } from './schema.js';
 
 /** A schema violation, before it is located in the source. */
@@ -8,12 +8,20 @@ export interface SchemaIssue {
   readonly message: string;
 }
 
-// verbose: errors must carry `parentSchema`, which the typo hints and descriptions below read.
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-const validate = ajv.compile<RoutesFile>(RoutesFileSchema);
+/**
+ * Compiled on first use, not on import: a gateway that parses its config in a worker thread
+ * imports this module on its serving thread too, where the compiled validator (a few MB and a
+ * fifth of a second) would never run.
+ */
+let compiled: ValidateFunction<RoutesFile> | undefined;
+function validator(): ValidateFunction<RoutesFile> {
+  // verbose: errors must carry `parentSchema`, which the typo hints and descriptions below read.
+  return (compiled ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile<RoutesFile>(RoutesFileSchema));
+}
 
 /** Checks the document against the schema and turns ajv's errors into one message per mistake. */
 export function validateSchema(doc: unknown): { ok: true; value: RoutesFile } | { ok: false; issues: SchemaIssue[] } {
+  const validate = validator();
   if (validate(doc)) return { ok: true, value: doc };
   return { ok: false, issues: explain(validate.errors ?? [], doc) };
 }
