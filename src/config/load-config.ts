@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { Config } from './config-types.js';
 import { normalizeConfig, type SemanticIssue } from './normalize-config.js';
 import type { RoutesFile } from './schema.js';
 import { findDuplicateKeys } from './find-duplicate-keys.js';
 import { parsePlainYaml } from './parse-plain-yaml.js';
+import { yamlPackage } from './yaml-package.js';
 import { SourceMap } from './source-map.js';
 import { validateSchema, type SchemaIssue } from './validate-schema.js';
 
@@ -71,6 +72,7 @@ interface FullDocument {
 
 /** Parses with the `yaml` package; any YAML error (duplicate keys included) is a ConfigError at its position. */
 function parseFullDocument(file: string, source: string): FullDocument {
+  const { LineCounter, parseDocument } = yamlPackage();
   const lineCounter = new LineCounter();
   // uniqueKeys off: the package's own check is quadratic in a map's size; ours is linear.
   const doc = parseDocument(source, { merge: true, lineCounter, uniqueKeys: false, prettyErrors: false });
