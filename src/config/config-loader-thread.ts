@@ -15,7 +15,8 @@ export type ToConfigWorker =
 /** Messages of config-worker.ts: `ready`; then per parse a `head` and `hosts` slices, or one `invalid`/`failed`. */
 export type FromConfigWorker =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'head'; readonly config: Config; readonly fingerprints: readonly string[] }
+  /** `same[i]`: the index of host i's equal in the config last delivered (after a `done`), or -1. */
+  | { readonly kind: 'head'; readonly config: Config; readonly same: Int32Array }
   | { readonly kind: 'hosts'; readonly hosts: readonly HostConfig[] }
   | { readonly kind: 'invalid'; readonly issues: readonly ConfigIssue[] }
   | { readonly kind: 'failed'; readonly message: string };
@@ -44,8 +45,6 @@ export const OFF_THREAD_BYTES = 32 * 1024;
  */
 export class ConfigLoaderThread {
   private worker: ConfigWorker | undefined;
-  /** The hosts of the last config delivered, by fingerprint. */
-  private known = new Map<string, HostConfig>();
   /** Loads run one at a time: the worker serves one parse at a time. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -72,9 +71,7 @@ export class ConfigLoaderThread {
     if (this.worker?.exited !== false) this.worker = startWorker();
     const worker = this.worker;
     try {
-      const { config, hosts } = await parseWith(worker, file, source, this.known);
-      this.known = hosts;
-      return { config, source };
+      return { config: await parseWith(worker, file, source), source };
     } catch (err) {
       // After anything but an invalid file the worker's state is unknown: start afresh next time.
       if (!(err instanceof ConfigError)) {
@@ -92,19 +89,21 @@ export class ConfigLoaderThread {
     this.closed = true;
     void this.worker?.worker.terminate();
     this.worker = undefined;
-    this.known = new Map();
   }
 }
 
-/** A worker and whether it has exited (an exit is reported once: a later listener never hears it). */
+/** A worker, whether it has exited (an exit is reported once: a later listener never hears it), and the hosts it delivered last. */
 interface ConfigWorker {
   readonly worker: Worker;
   exited: boolean;
+  delivered: readonly HostConfig[];
 }
 
 function startWorker(): ConfigWorker {
-  const worker = new Worker(new URL('./config-worker.js', import.meta.url));
-  const handle: ConfigWorker = { worker, exited: false };
+  // A small young generation: the thread idles between loads, and V8 keeps its young generation
+  // (up to 48 MB by default) committed all that time. A parse promotes a little more for it.
+  const worker = new Worker(new URL('./config-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  const handle: ConfigWorker = { worker, exited: false, delivered: [] };
   worker.unref();
   worker.on('error', () => undefined); // reported to the load that uses it
   worker.once('exit', () => (handle.exited = true));
@@ -112,16 +111,16 @@ function startWorker(): ConfigWorker {
 }
 
 /**
- * One load: the head and fingerprints, then the hosts not in `known`, slice by slice. Resolves
- * with the config and its hosts by fingerprint (the `known` of the next load).
+ * One load: the head, then the hosts without an equal among the ones `handle` delivered last,
+ * slice by slice; the others are the very objects delivered last time.
  */
-function parseWith(handle: ConfigWorker, file: string, source: string, known: ReadonlyMap<string, HostConfig>): Promise<{ config: Config; hosts: Map<string, HostConfig> }> {
+function parseWith(handle: ConfigWorker, file: string, source: string): Promise<Config> {
   const { worker } = handle;
   return new Promise((resolve, reject) => {
-    let head: { config: Config; fingerprints: readonly string[] } | undefined;
+    let head: Config | undefined;
     let hosts: (HostConfig | undefined)[] = [];
     /** Indices of the hosts to fetch, and how many of them have arrived. */
-    let wanted: number[] = [];
+    const wanted: number[] = [];
     let received = 0;
     let settled = false;
     const cleanup = () => {
@@ -140,11 +139,10 @@ function parseWith(handle: ConfigWorker, file: string, source: string, known: Re
     const finish = () => {
       settled = true;
       cleanup();
-      send({ kind: 'done' });
       const all = hosts as HostConfig[];
-      const byFingerprint = new Map<string, HostConfig>();
-      head!.fingerprints.forEach((f, i) => byFingerprint.set(f, all[i]!));
-      resolve({ config: { ...head!.config, hosts: all }, hosts: byFingerprint });
+      handle.delivered = all;
+      send({ kind: 'done' });
+      resolve({ ...head!, hosts: all });
     };
     const onMessage = (m: FromConfigWorker) => {
       if (settled) return;
@@ -156,10 +154,14 @@ function parseWith(handle: ConfigWorker, file: string, source: string, known: Re
         case 'failed':
           return fail(new Error(m.message));
         case 'head': {
-          head = m;
-          hosts = m.fingerprints.map((f) => known.get(f));
-          wanted = [];
-          hosts.forEach((h, i) => h === undefined && wanted.push(i));
+          head = m.config;
+          hosts = new Array<HostConfig | undefined>(m.same.length);
+          for (let i = 0; i < m.same.length; i++) {
+            const j = m.same[i]!;
+            if (j >= handle.delivered.length) return fail(new Error('config worker refers to a host it never delivered'));
+            if (j < 0) wanted.push(i);
+            else hosts[i] = handle.delivered[j];
+          }
           break;
         }
         case 'hosts': {
