@@ -370,8 +370,13 @@ async function main(): Promise<void> {
   console.log(probeTable(probes));
 }
 
-// `npm run bench -- scale`: the config-at-scale scenario (bench/scale.ts) instead.
-const run = process.argv[2] === 'scale' ? () => import('./scale.js').then((m) => m.runScale()) : main;
+// `npm run bench -- scale` and `npm run bench -- workers`: the config-at-scale scenario
+// (bench/scale.ts) or the worker-process one (bench/workers.ts) instead.
+const scenarios: Record<string, () => Promise<void>> = {
+  scale: () => import('./scale.js').then((m) => m.runScale()),
+  workers: () => import('./workers.js').then((m) => m.runWorkers()),
+};
+const run = scenarios[process.argv[2] ?? ''] ?? main;
 run().then(
   () => process.exit(0),
   (err: unknown) => {

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runCheck } from './commands/check.js';
 import { runHashPassword } from './commands/hash-password.js';
 import { ConfigError, ERROR_CATALOGUE, PorticoError, formatIssue } from './errors.js';
 
@@ -76,8 +75,10 @@ async function main(argv: string[]): Promise<number> {
       const { runStart } = await import('./commands/start.js');
       return runStart(file);
     }
-    case 'check':
+    case 'check': {
+      const { runCheck } = await import('./commands/check.js');
       return runCheck(file, process.stdout);
+    }
     case 'certs': {
       const { runCertsCommand } = await import('./commands/certs-command.js');
       return runCertsCommand(file, process.stdout);

@@ -4,8 +4,8 @@ import { Metrics } from './admin/metrics.js';
 import { ReloadHistory } from './admin/reload-history.js';
 import type { AuthFailureThrottle } from './auth/auth-failure-throttle.js';
 import type { Config } from './config/config-types.js';
-import { ConfigLoaderThread } from './config/config-loader-thread.js';
-import { readConfigSource, type LoadedConfig } from './config/load-config.js';
+import type { ConfigLoaderThread } from './config/config-loader-thread.js';
+import type { LoadedConfig } from './config/load-config.js';
 import { createAccessLogWriter } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { ProxyEngine } from './proxy/proxy-engine.js';
@@ -66,6 +66,7 @@ export class Gateway {
   private readonly security: SecurityServices;
   private readonly reloader: Reloader | undefined;
   /** Large files are parsed and validated in a worker thread: the event loop serving requests only compiles and swaps. */
+  /** Loaded on demand: a worker process never parses a config, and starts faster without the parser. */
   private readonly configLoader: ConfigLoaderThread | undefined;
   private readonly redis: RedisConnection | undefined;
   private readonly listeners: ListenerSet;
@@ -101,7 +102,7 @@ export class Gateway {
     this.table = this.adopt(compileRouteTable(config, this.compileDeps(), this.version));
     if (configLoader) {
       this.reloader = new Reloader(
-        () => readConfigSource(file),
+        () => import('./config/load-config.js').then((m) => m.readConfigSource(file)),
         (source) => configLoader.parse(file, source),
         (next) => this.apply(next),
         log.child({ module: 'reload' }),
@@ -127,6 +128,7 @@ export class Gateway {
     } else {
       // Off-thread from the start too: the parse of a large file would leave its garbage, a few
       // hundred MB for 10,000 hosts, in the heap that serves requests.
+      const { ConfigLoaderThread } = await import('./config/config-loader-thread.js');
       configLoader = new ConfigLoaderThread();
       try {
         loaded = await configLoader.load(opts.configFile);
@@ -215,7 +217,7 @@ export class Gateway {
   private async listen(config: Config, inWorker: boolean): Promise<void> {
     await this.tls.apply(config);
     await this.listeners.open(config, undefined);
-    if (inWorker) return void this.log.info({ event: 'worker_listening', ...this.ports() }, 'worker is serving');
+    if (inWorker) return void this.log.info({ event: 'worker_listening', pid: process.pid, ...this.ports() }, 'worker is serving');
     this.tls.setHttpListener(this.listeners.get('http')?.address() as AddressInfo);
     this.log.info({ event: 'listening', ...this.ports(), version: this.table.version }, 'portico is serving');
   }

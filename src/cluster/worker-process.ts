@@ -37,6 +37,12 @@ export async function runWorker(file: string): Promise<number> {
   });
 
   const log = createLogger(init.loaded.config.log.level, undefined, worker);
+  // A bug that escapes a request ends this worker only: logged as one line, and the supervisor
+  // replaces the worker while the others serve (SPEC §4 Workers).
+  process.on('uncaughtException', (err) => {
+    log.fatal({ event: 'worker_crash', err }, 'uncaught exception; this worker exits and is replaced');
+    process.exit(1);
+  });
   const stop = (reason: string): Promise<number> => {
     stopping ??= (async () => {
       log.info({ event: 'shutdown', reason }, 'draining');

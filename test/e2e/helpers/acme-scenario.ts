@@ -72,6 +72,10 @@ export interface ConfigOptions {
   readonly renewBefore?: string;
   readonly redis?: string;
   readonly extraHosts?: readonly string[];
+  /** `workers:` (one process when absent). */
+  readonly workers?: number;
+  /** Write access lines (off by default). */
+  readonly access?: boolean;
 }
 
 /** routes.yaml on loopback ports 0; without `pebble`, no ACME (the hosts get self-signed certificates). */
@@ -84,7 +88,7 @@ export function config(o: ConfigOptions): string {
 admin: 127.0.0.1:0
 tls:
   certs: ./certs${acme}
-${o.redis ? `redis: { url: "${o.redis}", prefix: "e2e:" }\n` : ''}log: { level: info, access: false }
+${o.redis ? `redis: { url: "${o.redis}", prefix: "e2e:" }\n` : ''}${o.workers ? `workers: ${o.workers}\n` : ''}log: { level: info, access: ${o.access === true} }
 hosts:
 ${hosts}`;
 }

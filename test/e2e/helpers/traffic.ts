@@ -29,6 +29,8 @@ export interface TrafficOptions {
    * verified: scenarios swap temporary, self-signed and CA certificates under this traffic.
    */
   readonly tls?: { readonly servername: string };
+  /** A request unanswered after this fails with "client timeout" (default 30 s). */
+  readonly timeoutMs?: number;
 }
 
 /** Background traffic running while a test changes state; `stop()` returns every result. */
@@ -64,7 +66,7 @@ export function startTraffic(opts: TrafficOptions): Traffic {
         },
       );
       req.on('error', (err) => resolve({ status: undefined, error: (err as NodeJS.ErrnoException).code ?? err.message, body: '', at: Date.now() }));
-      req.setTimeout(30_000, () => req.destroy(new Error('client timeout')));
+      req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error('client timeout')));
       req.end(opts.body);
     });
   const loop = async () => {
