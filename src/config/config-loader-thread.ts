@@ -37,7 +37,7 @@ export const OFF_THREAD_BYTES = 32 * 1024;
  * Loads large config files in a worker thread, so that parsing and validating them (10,000
  * hosts: a few hundred milliseconds) never stalls the requests the calling thread serves. The
  * worker starts with the first large load and stays for the next ones, its modules loaded and
- * its schema compiled. The config arrives in slices, each asked for only after the event loop
+ * its code warm. The config arrives in slices, each asked for only after the event loop
  * has had a turn, and only the hosts that changed since the last load cross over: for a host
  * whose normalised config is unchanged the loader hands back the very HostConfig object it
  * delivered last time, which also lets the route compiler keep that host's compiled form.
