@@ -73,13 +73,15 @@ export class Gateway {
   private edgeContext: EdgeContext | undefined;
   private watcher: { close(): void } | undefined;
   private version = 0;
+  /** A worker process: health, its metric and log lines are its supervisor's. */
+  private readonly inWorker: boolean;
   private closing: Promise<void> | undefined;
 
   private constructor(file: string, loaded: LoadedConfig, configLoader: ConfigLoaderThread | undefined, log: Logger, redis: RedisConnection | undefined, worker: WorkerServices | undefined) {
     const config = loaded.config;
     this.log = log;
     this.configLoader = configLoader;
-    const inWorker = worker !== undefined;
+    const inWorker = (this.inWorker = worker !== undefined);
     this.targets = new TargetRegistry(
       (target, healthy, reason) => {
         // A worker follows the health its supervisor probes, which logs and counts each change once.
@@ -203,7 +205,7 @@ export class Gateway {
   private adopt({ table, targets }: CompiledTable): RouteTable {
     const before = new Set(this.targets.all());
     this.targets.retain(targets);
-    if (this.reloader) {
+    if (!this.inWorker) {
       for (const t of before) if (!targets.has(t)) this.metrics.targetUp.remove(t.upstream, t.url);
       for (const t of targets) this.metrics.targetUp.labels(t.upstream, t.url).set(t.healthy ? 1 : 0);
     }
@@ -284,9 +286,19 @@ export class Gateway {
   }
 }
 
+/**
+ * Settings read once at start, with the path operators know them by: a reload that changes one
+ * logs that it needs a restart (everything else applies on reload).
+ */
+const RESTART_ONLY: ReadonlyArray<readonly [string, (c: Config) => unknown]> = [
+  ['redis', (c) => c.redis],
+  ['workers', (c) => c.workers],
+  ['tls.certs', (c) => c.tls.certsDir],
+  ['log.level', (c) => c.log.level],
+];
+
 /** Logs the changed keys a reload cannot apply (they need a restart). */
 export function warnRestartOnly(prev: Config, next: Config, log: Logger): void {
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  const changed = (['redis', 'workers'] as const).filter((k) => !same(prev[k], next[k]));
+  const changed = RESTART_ONLY.filter(([, read]) => JSON.stringify(read(prev)) !== JSON.stringify(read(next))).map(([key]) => key);
   if (changed.length > 0) log.warn({ event: 'reload', keys: changed }, `changes to ${changed.join(', ')} take effect after a restart`);
 }

@@ -30,13 +30,15 @@ export type ToWorker =
   | { readonly type: 'certificate'; readonly host: string }
   | { readonly type: 'stats'; readonly id: number }
   | { readonly type: 'shutdown' }
-  | { readonly type: 'reply'; readonly id: number; readonly value: unknown };
+  | { readonly type: 'reply'; readonly id: number; readonly value: unknown }
+  | { readonly type: 'taken'; readonly items: ReadonlyArray<readonly [id: number, result: TakeResult]> };
 
 /** Messages a worker sends its supervisor. */
 export type FromWorker =
   | { readonly type: 'hello' }
   | { readonly type: 'ready'; readonly ports: { readonly http: number; readonly https: number } }
-  | { readonly type: 'take'; readonly id: number; readonly key: string; readonly limit: RateLimitConfig }
+  /** Bucket takes of one turn of the worker's event loop, answered by one `taken`. */
+  | { readonly type: 'take'; readonly items: ReadonlyArray<readonly [id: number, key: string, limit: RateLimitConfig]> }
   | { readonly type: 'refund'; readonly key: string; readonly limit: RateLimitConfig }
   | { readonly type: 'auth-begin'; readonly id: number; readonly ip: string }
   | { readonly type: 'auth-end'; readonly ip: string; readonly wrong: boolean }

@@ -188,7 +188,7 @@ export class Supervisor {
   private tell(h: WorkerHandle, loaded: LoadedConfig): Promise<ApplyReply> {
     const { id, reply } = h.pending.open<ApplyReply>();
     h.loaded = loaded;
-    h.worker.send({ type: 'apply', id, loaded } satisfies ToWorker);
+    h.worker.send({ type: 'apply', id, loaded: forWorker(loaded) } satisfies ToWorker);
     // A worker that dies meanwhile is replaced with the new config: not a failure of the file.
     return reply.catch((): ApplyReply => ({ ok: true, version: 0 }));
   }
@@ -212,7 +212,7 @@ export class Supervisor {
     const reply = (id: number, value: unknown) => h.worker.isConnected() && h.worker.send({ type: 'reply', id, value } satisfies ToWorker);
     switch (m.type) {
       case 'take':
-        return void reply(m.id, this.buckets.take(m.key, m.limit));
+        return void (h.worker.isConnected() && h.worker.send({ type: 'taken', items: m.items.map(([id, key, limit]) => [id, this.buckets.take(key, limit)] as const) } satisfies ToWorker));
       case 'refund':
         return this.buckets.refund(m.key, m.limit);
       case 'auth-begin':
@@ -230,7 +230,7 @@ export class Supervisor {
       case 'hello':
         return void h.worker.send({
           type: 'init',
-          loaded: h.loaded,
+          loaded: forWorker(h.loaded),
           health: this.targets.all().map((t) => ({ upstream: t.upstream, url: t.url, healthy: t.healthy, lastCheck: t.lastCheck })),
           drained: this.targets.drainedTargets(),
           blocked: this.throttle.blockedList?.() ?? [],
@@ -278,4 +278,9 @@ export class Supervisor {
       this.log.child({ module: 'admin' }),
     );
   }
+}
+
+/** A worker needs the validated config, not the file's text (a few MB for 10,000 hosts). */
+function forWorker(loaded: LoadedConfig): LoadedConfig {
+  return { config: loaded.config, source: '' };
 }

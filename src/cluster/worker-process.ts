@@ -30,6 +30,7 @@ export async function runWorker(file: string): Promise<number> {
     process.on('message', (message: ToWorker) => {
       if (message.type === 'init') return resolve(message);
       if (message.type === 'reply') return pending.settle(message.id, message.value);
+      if (message.type === 'taken') return message.items.forEach(([id, result]) => pending.settle(id, result));
       if (gateway) void handle(message);
       else early.push(message);
     });
@@ -83,12 +84,19 @@ export async function runWorker(file: string): Promise<number> {
     }
   }
 
-  gateway = await Gateway.start({
-    configFile: file,
-    log,
-    watch: false,
-    worker: { loaded: init.loaded, buckets, throttle, challengeResponse: (token) => ask<string | undefined>({ type: 'challenge', token }) },
-  });
+  try {
+    gateway = await Gateway.start({
+      configFile: file,
+      log,
+      watch: false,
+      worker: { loaded: init.loaded, buckets, throttle, challengeResponse: (token) => ask<string | undefined>({ type: 'challenge', token }) },
+    });
+  } catch (err) {
+    // A listener that cannot bind, say: the error is printed like a single process's, and the
+    // IPC channel must not keep this process alive, so the supervisor sees the exit.
+    process.disconnect?.();
+    throw err;
+  }
   for (const report of init.health) applyHealth(report);
   for (const [upstream, url] of init.drained) gateway.targets.setDrainingByName(upstream, url, true);
   for (const [ip, until] of init.blocked) throttle.block(ip, until);

@@ -20,6 +20,13 @@ export interface SlotHooks {
   stopped(): boolean;
 }
 
+/** Timings; production uses the defaults, tests shorter ones. */
+export interface SlotTimings {
+  /** Delay before the second replacement in a crash loop; doubles each time (default 1 s). */
+  readonly backoffBaseMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
 /**
  * Keeps `count` workers running. A worker that dies is logged and replaced at once, while the
  * others keep serving; one that keeps dying right after its start is replaced with a growing
@@ -29,11 +36,17 @@ export class WorkerSlots {
   private readonly slots: Slot[];
   private starting: { resolve(): void; reject(err: Error): void } | undefined;
 
+  private readonly backoffBaseMs: number;
+  private readonly maxBackoffMs: number;
+
   constructor(
     count: number,
     private readonly log: Logger,
     private readonly hooks: SlotHooks,
+    timings: SlotTimings = {},
   ) {
+    this.backoffBaseMs = timings.backoffBaseMs ?? 1_000;
+    this.maxBackoffMs = timings.maxBackoffMs ?? MAX_BACKOFF_MS;
     this.slots = Array.from({ length: count }, () => ({ handle: undefined, startedAt: 0, quickDeaths: 0, timer: undefined }));
   }
 
@@ -86,13 +99,14 @@ export class WorkerSlots {
   private exited(slot: Slot, h: WorkerHandle, code: number | null, signal: string | null): void {
     if (this.hooks.stopped()) return;
     if (this.starting) {
-      this.starting.reject(new Error(`worker ${h.worker.id} exited before serving (code ${code ?? signal})`));
+      const how = signal ? ` (${signal})` : code ? ` (exit code ${code})` : '';
+      this.starting.reject(new Error(`worker ${h.worker.id} exited before serving${how}`));
       this.starting = undefined;
       return;
     }
     const lived = Date.now() - slot.startedAt;
     slot.quickDeaths = lived < QUICK_DEATH_MS ? slot.quickDeaths + 1 : 0;
-    const delay = slot.quickDeaths <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** (slot.quickDeaths - 2));
+    const delay = slot.quickDeaths <= 1 ? 0 : Math.min(this.maxBackoffMs, this.backoffBaseMs * 2 ** (slot.quickDeaths - 2));
     this.log.error({ event: 'worker_exit', worker: h.worker.id, code, signal, livedMs: lived, restartInMs: delay }, `worker ${h.worker.id} exited; replacing it`);
     slot.timer = setTimeout(() => this.spawn(slot), delay);
   }

@@ -1,3 +1,4 @@
+import type { ListenerSet } from '../../src/server/listener-set.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
@@ -116,8 +117,8 @@ t.test('a malformed percent-encoding or NUL in the path → 400', async (t) => {
 });
 
 t.test('the public listeners use the SPEC header and keep-alive timeouts', async (t) => {
-  const { listeners } = portico.gateway as unknown as { listeners: { http: Server; https: Server } };
-  for (const [name, server] of [['http', listeners.http], ['https', listeners.https]] as const) {
+  const { listeners } = portico.gateway as unknown as { listeners: ListenerSet };
+  for (const [name, server] of [['http', listeners.get('http') as unknown as Server], ['https', listeners.get('https') as unknown as Server]] as const) {
     t.equal(server.headersTimeout, 30_000, `${name}: headers must be complete within 30 s`);
     t.equal(server.keepAliveTimeout, 60_000, `${name}: idle keep-alive connections close after 60 s`);
   }

@@ -117,11 +117,13 @@ hosts:
 t.test('(2, control) bare http-proxy without an error callback throws on the first refused connection', async (t) => {
   const dead = await startUpstream();
   await dead.close();
+  // The front listens on another loopback address: on 127.0.0.1 port 0 could hand it the dead
+  // port, and the script would proxy to itself until it ran out of file descriptors.
   const script = `
     const http = require('node:http');
     const proxy = require('http-proxy').createProxyServer({});
     const front = http.createServer((req, res) => proxy.web(req, res, { target: 'http://${dead.target}' }));
-    front.listen(0, '127.0.0.1', () => http.get({ port: front.address().port, host: '127.0.0.1' }).on('error', () => {}));`;
+    front.listen(0, '127.0.0.3', () => http.get({ port: front.address().port, host: '127.0.0.3' }).on('error', () => {}));`;
   const { code, stderr } = await run(['-e', script]);
   t.not(code, 0, 'the process died');
   t.match(stderr, /ECONNREFUSED/);
