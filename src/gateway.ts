@@ -17,7 +17,9 @@ import type { RouteTable } from './routing/route-table.js';
 import { ListenerSet, type ListenerRole } from './server/listener-set.js';
 import { createHttpListener, createHttpsListener, type EdgeHandlers, type Listener, type SecureListener } from './server/listeners.js';
 import { refusalContext } from './server/refusal-context.js';
-import { createRequestHandler, createUpgradeHandler, type EdgeContext } from './server/request-handler.js';
+import type { EdgeContext } from './server/edge-context.js';
+import { createRequestHandler } from './server/request-handler.js';
+import { createUpgradeHandler } from './server/upgrade-handler.js';
 import { createSecurityServices, type SecurityServices } from './security-services.js';
 import { connectRedis } from './store/connect-redis.js';
 import { createTlsServices, type TlsServices } from './tls-services.js';
@@ -97,7 +99,7 @@ export class Gateway {
     this.security = createSecurityServices(this.redis, log, this.metrics, worker);
     this.tls = createTlsServices(config, log, this.redis, worker ? { challengeResponse: (token) => worker.challengeResponse(token) } : {});
     this.listeners = new ListenerSet(
-      { create: (role) => this.createListener(role), released: (server, role) => role === 'https' && this.tls.detach(server as SecureListener) },
+      { create: (role) => this.createListener(role), released: (server, role) => role === 'https' && this.tls.manager.detach(server as SecureListener) },
       inWorker ? ['http', 'https'] : undefined,
     );
     this.version += 1;
@@ -178,11 +180,11 @@ export class Gateway {
     if (this.reloader) warnRestartOnly(prev, next, this.log);
     // A failure to bind leaves every old listener and the old table serving.
     const moved = await this.listeners.open(next, prev);
-    if (moved.includes('http')) this.tls.setHttpListener(this.listeners.get('http')?.address() as AddressInfo);
+    if (moved.includes('http')) this.tls.manager.setHttpListener(this.listeners.get('http')?.address() as AddressInfo);
     if (moved.length > 0) this.log.info({ event: 'listening', ...this.ports(), moved }, `now listening on new ${moved.join(', ')} address`);
     this.version += 1;
     this.table = this.adopt(await compileRouteTableInSlices(next, this.compileDeps(), this.version, this.table));
-    await this.tls.apply(next);
+    await this.tls.manager.apply(next);
     return this.table.version;
   }
 
@@ -191,7 +193,7 @@ export class Gateway {
     this.configLoader?.close();
     await this.listeners.drainAll();
     this.targets.close();
-    await Promise.allSettled([this.tls.close(), this.security.close()]);
+    await Promise.allSettled([this.tls.manager.close(), this.security.close()]);
     await this.redis?.close();
     this.log.info({ event: 'shutdown' }, 'stopped');
     this.log.flush?.();
@@ -217,10 +219,10 @@ export class Gateway {
    * challenges; a worker leaves orders and the `listening` announcement to its supervisor.
    */
   private async listen(config: Config, inWorker: boolean): Promise<void> {
-    await this.tls.apply(config);
+    await this.tls.manager.apply(config);
     await this.listeners.open(config, undefined);
     if (inWorker) return void this.log.info({ event: 'worker_listening', pid: process.pid, ...this.ports() }, 'worker is serving');
-    this.tls.setHttpListener(this.listeners.get('http')?.address() as AddressInfo);
+    this.tls.manager.setHttpListener(this.listeners.get('http')?.address() as AddressInfo);
     this.log.info({ event: 'listening', ...this.ports(), version: this.table.version }, 'portico is serving');
   }
 
@@ -228,8 +230,8 @@ export class Gateway {
     const edge = (this.edgeContext ??= this.edge());
     if (role === 'http') return createHttpListener(this.edgeHandlers(edge, 'http'));
     if (role === 'https') {
-      const https = createHttpsListener(this.tls.serverOptions(), this.edgeHandlers(edge, 'https'));
-      this.tls.attach(https);
+      const https = createHttpsListener(this.tls.manager.serverOptions(), this.edgeHandlers(edge, 'https'));
+      this.tls.manager.attach(https);
       return https;
     }
     return createAdminServer(
@@ -278,7 +280,8 @@ export class Gateway {
       finish: (ctx, status, bytes) => {
         const ms = performance.now() - ctx.startedAt;
         gw.metrics.observeRequest(ctx.hostLabel, status, ms / 1000);
-        if (gw.table.config.log.access) accessLog(ctx, status, bytes, ms);
+        // The table the request was served under decides, not one a reload swapped in since.
+        if (ctx.accessLog) accessLog(ctx, status, bytes, ms);
       },
       onStepError: (ctx, err) => gw.log.error({ event: 'step_error', requestId: ctx.requestId, err }, 'request step failed'),
       onInternalError: (err) => gw.log.error({ event: 'internal_error', err }, 'request failed on an unexpected error'),

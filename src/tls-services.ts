@@ -1,31 +1,24 @@
-import type { Server as TlsServer, TlsOptions } from 'node:tls';
 import type { Metrics } from './admin/metrics.js';
 import type { Config } from './config/config-types.js';
 import type { Logger } from './observability/logger.js';
 import type { RedisConnection } from './store/redis-connection.js';
 import type { CertStore } from './tls/cert-store.js';
 import { createCertificateManager, type CertificateManager } from './tls/certificate-manager.js';
-import type { HttpListenerAddress } from './tls/challenge-precheck.js';
 import { FileCertStore } from './tls/file-cert-store.js';
 import { LayeredCertStore } from './tls/layered-cert-store.js';
 import { createMemoryChallengeStore } from './tls/memory-challenge-store.js';
 import { RedisCertStore } from './tls/redis-cert-store.js';
 import { RedisChallengeStore } from './tls/redis-challenge-store.js';
 
-/** The gateway's TLS side: certificate manager plus the stores it uses. */
+/**
+ * The gateway's TLS side: the certificate manager (used directly), with what is chosen here:
+ * where challenge answers come from, and the certificate-expiry gauge.
+ */
 export interface TlsServices {
   readonly manager: CertificateManager;
-  apply(config: Config): Promise<void>;
-  serverOptions(): TlsOptions;
-  /** Loads now what the store holds for ACME hosts (a certificate another process ordered). */
-  recheckStore(): void;
-  /** Keeps the server's default context (protocol limits, fallback certificate) current across reloads. */
-  attach(server: TlsServer): void;
-  detach(server: TlsServer): void;
-  setHttpListener(address: HttpListenerAddress): void;
+  /** The key authorization for an HTTP-01 token: the manager's, or a worker's supervisor's. */
   challengeResponse(token: string): Promise<string | undefined>;
   updateMetrics(metrics: Metrics): void;
-  close(): Promise<void>;
 }
 
 /** How a process of a multi-process instance takes part in TLS (SPEC §4 Workers). */
@@ -52,18 +45,11 @@ export function createTlsServices(config: Config, log: Logger, redis: RedisConne
   const manager = createCertificateManager({ log, store, challenges, acmePollMs: 1_000, ...(opts.onStored ? { onStored: opts.onStored } : {}) });
   return {
     manager,
-    apply: (next) => manager.apply(next),
-    serverOptions: () => manager.serverOptions(),
-    recheckStore: () => manager.recheckStore(),
-    attach: (server) => manager.attach(server),
-    detach: (server) => manager.detach(server),
-    setHttpListener: (address) => manager.setHttpListener(address),
     challengeResponse: opts.challengeResponse ?? ((token) => manager.challengeResponse(token)),
     updateMetrics(metrics) {
       metrics.certExpiry.reset();
       // A temporary stand-in (no certificate yet) has no meaningful expiry: report real ones only.
       for (const s of manager.status()) if (!s.temporary) metrics.certExpiry.labels(s.host, s.source).set(Math.floor(s.notAfter.getTime() / 1000));
     },
-    close: () => manager.close(),
   };
 }

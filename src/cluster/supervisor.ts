@@ -108,11 +108,11 @@ export class Supervisor {
     const sup = new Supervisor(file, loaded, configLoader, await connectRedis(loaded.config, bootLog));
     try {
       // TLS first: certificates a worker loads (self-signed ones included) exist before it starts.
-      await sup.tls.apply(loaded.config);
+      await sup.tls.manager.apply(loaded.config);
       sup.adoptTargets(loaded.config);
       await sup.admin.open(loaded.config, undefined);
       await sup.slots.startAll();
-      sup.tls.setHttpListener({ address: loaded.config.listen.http.host ?? '0.0.0.0', port: sup.ports.http });
+      sup.tls.manager.setHttpListener({ address: loaded.config.listen.http.host ?? '0.0.0.0', port: sup.ports.http });
       sup.watcher = watchFiles([file], () => void sup.reload('watch'), sup.log);
     } catch (err) {
       await sup.close();
@@ -138,7 +138,7 @@ export class Supervisor {
     this.targets.close();
     this.buckets.close();
     this.throttle.close();
-    await this.tls.close().catch(() => undefined);
+    await this.tls.manager.close().catch(() => undefined);
     await this.redis?.close();
     this.log.info({ event: 'shutdown' }, 'stopped');
     this.log.flush?.();
@@ -173,11 +173,11 @@ export class Supervisor {
     const next = loaded.config;
     warnRestartOnly(prev, next, this.log);
     await this.admin.open(next, prev);
-    await this.tls.apply(next);
+    await this.tls.manager.apply(next);
     const replies = await Promise.all(this.ready().map((h) => this.tell(h, loaded)));
     const failed = replies.find((r): r is Extract<ApplyReply, { ok: false }> => !r.ok);
     if (failed) {
-      await this.tls.apply(prev).catch(() => undefined);
+      await this.tls.manager.apply(prev).catch(() => undefined);
       throw new Error(failed.message);
     }
     this.loaded = loaded;

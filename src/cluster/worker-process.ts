@@ -74,7 +74,7 @@ export async function runWorker(file: string): Promise<number> {
       case 'auth-blocked':
         return throttle.block(message.ip, message.until);
       case 'certificate':
-        return gw.tls.recheckStore();
+        return gw.tls.manager.recheckStore();
       case 'stats':
         return send({ type: 'reply', id: message.id, value: await stats(gw) });
       case 'shutdown':

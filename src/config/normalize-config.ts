@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { resolveAcmeDirectory } from '../tls/acme-directory.js';
+import { resolveAcmeDirectory } from './acme-directory.js';
 import type {
   AccessConfig,
   Config,

@@ -1,3 +1,5 @@
+import type { TlsMode } from '../config/config-types.js';
+
 /**
  * Response header operations compiled once per route and protocol: defaults (only when the
  * upstream did not set the header), overrides, and removals. Names are lower case, so applying
@@ -13,12 +15,29 @@ export interface HeaderPlan {
   readonly defaultIndex: ReadonlyMap<string, number>;
 }
 
+/** A route's plans for each scheme the client may use (HSTS goes on HTTPS responses only). */
+export interface SchemePlans {
+  readonly http: HeaderPlan;
+  readonly https: HeaderPlan;
+}
+
 /** Headers Portico adds to every public response unless the upstream or `headers` set them. */
 export const SECURITY_HEADER_DEFAULTS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'SAMEORIGIN',
   'referrer-policy': 'strict-origin-when-cross-origin',
 };
+
+/**
+ * The one HSTS rule (SPEC §3 TLS): `max-age=31536000` on the HTTPS responses of hosts with
+ * ACME or file certificates, never self-signed ones; undefined for no header. It is decided per
+ * host when the table compiles, so an ACME host still on its temporary certificate sends it
+ * too: browsers ignore HSTS received over a connection with certificate errors (RFC 6797 §8.1),
+ * and it takes effect once the real certificate is served.
+ */
+export function strictTransportSecurity(tls: TlsMode['kind']): string | undefined {
+  return tls === 'acme' || tls === 'file' ? 'max-age=31536000' : undefined;
+}
 
 /** Builds a plan: defaults first, then overrides (`null` removes) which win over defaults. */
 export function compileHeaderPlan(
@@ -57,3 +76,6 @@ export function applyHeaderPlan(plan: HeaderPlan, headers: Record<string, string
   for (let i = 0; i < sets.length; i++) headers[sets[i]![0]] = sets[i]![1];
   for (let i = 0; i < removes.length; i++) delete headers[removes[i]!];
 }
+
+/** The plan of Portico's replies before any host is known (400, unknown host): the security defaults alone. */
+export const DEFAULT_HEADER_PLAN: HeaderPlan = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, {});

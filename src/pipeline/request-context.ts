@@ -14,6 +14,11 @@ export interface RequestContext {
   readonly proto: 'http' | 'https';
   /** performance.now() when the request was received (ms; monotonic, and a double rather than a BigInt). */
   readonly startedAt: number;
+  /**
+   * Whether the request gets an access line: `log.access` of the table it is served under, so
+   * a reload while it runs changes nothing for it.
+   */
+  readonly accessLog: boolean;
   /** Configured host name that matched, for logs and metric labels ("-" when none). */
   hostLabel: string;
   /** Route path that matched ("-" when none). */

@@ -1,72 +1,23 @@
-import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { PorticoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { applyHeaderPlan, type HeaderPlan } from '../pipeline/header-plan.js';
-import { BAD_GATEWAY } from '../pipeline/local-replies.js';
-import { renderReplyOnSocket } from '../pipeline/render-reply.js';
 import type { ErrorPageTable } from '../pipeline/error-pages.js';
+import { applyHeaderPlan, type HeaderPlan } from '../pipeline/header-plan.js';
 import type { RequestContext } from '../pipeline/request-context.js';
-import type { UpstreamPool } from '../upstreams/upstream-pool.js';
 import type { TargetState } from '../upstreams/target-state.js';
-import { stripHopByHop } from './hop-by-hop.js';
+import type { UpstreamPool } from '../upstreams/upstream-pool.js';
 import { pipeCompressed, prepareCompression, type Coding } from './compression.js';
-import { isHttp2, responseComplete } from './http2-request.js';
+import { EXCHANGE, Exchange, type ErrorReplier, type TrackedRequest, type TrackedResponse } from './exchange.js';
+import { stripHopByHop } from './hop-by-hop.js';
+import { isHttp2 } from './http2-request.js';
 import { loadHttpProxy } from './load-http-proxy.js';
 import { isConnectFailure, proxyErrorStatus } from './proxy-error-status.js';
 import { buildResponseHead } from './response-head.js';
-
-/** Renders Portico's own error reply (502/504/413) with the route's headers. */
-export type ErrorReplier = (res: ServerResponse, status: 502 | 504 | 413, plan: HeaderPlan, requestId: string) => void;
-
-/** One proxied request across its attempts. */
-class Exchange {
-  target: TargetState | undefined = undefined;
-  tried: Set<TargetState> | undefined = undefined;
-  proxyReq: ClientRequest | undefined = undefined;
-  timer: NodeJS.Timeout | undefined = undefined;
-  clientGone = false;
-  /** A 'drain' listener on `res` resumes the upstream response (added on first backpressure). */
-  drainHooked = false;
-  /** Replayed once on a fresh connection after a pooled one turned out closed. */
-  freshRetried = false;
-
-  constructor(
-    readonly ctx: RequestContext,
-    readonly res: ServerResponse,
-    readonly pool: UpstreamPool,
-    readonly plan: HeaderPlan,
-    readonly reply: ErrorReplier,
-    readonly hasBody: boolean,
-    readonly retryable: boolean,
-  ) {}
-
-  /** The client response closed (sent, or the client went away): stop the upstream side. */
-  responseClosed(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (!responseComplete(this.res)) {
-      this.clientGone = true;
-      this.proxyReq?.destroy();
-    }
-    if (this.target) {
-      this.target.inFlight--;
-      this.target = undefined;
-    }
-  }
-}
-
-const EXCHANGE = Symbol('portico.exchange');
-type TrackedRequest = IncomingMessage & { [EXCHANGE]?: Exchange };
-type TrackedResponse = IncomingMessage & { [EXCHANGE]?: Exchange };
-
-const TUNNEL = Symbol('portico.tunnel');
-type TrackedUpgrade = IncomingMessage & { [TUNNEL]?: { status: number; readonly socket: Duplex } };
-
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
-const MAX_ATTEMPTS = 3;
+import { isRetryable, replaysOnFreshConnection, triesAnotherTarget } from './retry-policy.js';
+import { freshConnectionOptions } from './target-proxy-options.js';
+import { UpgradeTunnels } from './upgrade-tunnels.js';
 
 /**
  * The one http-proxy server, with the guards its unmaintained 1.18.1 release needs:
@@ -80,6 +31,7 @@ const MAX_ATTEMPTS = 3;
  */
 export class ProxyEngine {
   private readonly proxy;
+  private readonly tunnels: UpgradeTunnels;
 
   /** The 'close' listener of every upstream response: one function, no closure per response. */
   private readonly onUpstreamClose: (this: TrackedResponse) => void;
@@ -91,7 +43,7 @@ export class ProxyEngine {
       // The client leaving (a closed EventSource tab, an HTTP/2 stream reset) aborts the
       // upstream response too, sometimes before the client response reports its close:
       // that is a 499 in the access line, not an upstream failure.
-      if (clientLeft(ex)) {
+      if (ex.clientLeft()) {
         ex.clientGone = true;
         return;
       }
@@ -110,23 +62,7 @@ export class ProxyEngine {
     // §3 tunnels any other Upgrade the upstream accepts with 101 and returns its other answers.
     const wsPasses = this.proxy as unknown as { wsPasses: { name: string }[] };
     wsPasses.wsPasses = wsPasses.wsPasses.filter((pass) => pass.name !== 'checkMethodAndHeader');
-    // An upgrade the upstream answers without 101 is logged with the upstream's status.
-    this.proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage) => {
-      const tunnel = (req as TrackedUpgrade)[TUNNEL];
-      if (!tunnel) return;
-      proxyReq.once('response', (upstreamRes: IncomingMessage) => {
-        if (!upstreamRes.headers.upgrade) tunnel.status = upstreamRes.statusCode ?? 502;
-      });
-      // http-proxy pipes the two sockets, and a pipe ends its destination only on a clean end:
-      // a client socket destroyed (reset, or cut at the end of a shutdown drain) left the
-      // upstream socket open, holding the process alive. Each side's close closes the other.
-      proxyReq.once('upgrade', (_res: IncomingMessage, upstream: Socket) => {
-        const client = tunnel.socket;
-        if (client.destroyed) upstream.destroy();
-        else client.once('close', () => upstream.destroy());
-        upstream.once('close', () => client.destroy());
-      });
-    });
+    this.tunnels = new UpgradeTunnels(this.proxy, log);
     this.proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => this.onProxyReq(proxyReq, req as TrackedRequest));
     this.proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage) => this.onProxyRes(proxyRes, req as TrackedRequest));
     // Never expected (every call has a callback); present so a stray error cannot crash the process.
@@ -138,44 +74,15 @@ export class ProxyEngine {
    * of `pool`; the response is written by the proxy or `reply`.
    */
   web(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, pool: UpstreamPool, plan: HeaderPlan, reply: ErrorReplier, hasBody: boolean): void {
-    const exchange = new Exchange(ctx, res, pool, plan, reply, hasBody, !hasBody && IDEMPOTENT.has(req.method ?? ''));
+    const exchange = new Exchange(ctx, res, pool, plan, reply, hasBody, isRetryable(req.method, hasBody));
     (req as TrackedRequest)[EXCHANGE] = exchange;
     ctx.onResponseClose = exchange; // called by the edge's one 'close' listener on `res`
     this.attempt(req as TrackedRequest, exchange);
   }
 
-  /**
-   * Proxies a WebSocket (or other) upgrade; the socket is closed on failure. `onEnd` runs once,
-   * when the tunnel closes, so the access line has its whole duration and bytes each way.
-   */
+  /** Proxies a WebSocket (or other) upgrade (upgrade-tunnels.ts). */
   ws(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext, pool: UpstreamPool, plan: HeaderPlan, pages: ErrorPageTable | undefined, onEnd: (status: number) => void): void {
-    const target = pool.pick(ctx.clientIp);
-    if (!target) {
-      const err = new PorticoError('PORTICO_NO_HEALTHY_TARGET', `no available target in upstream ${pool.name}`);
-      this.log.warn({ event: 'upstream_error', requestId: ctx.requestId, upstream: pool.name, code: err.code, status: 502 }, err.message);
-      renderReplyOnSocket(socket, BAD_GATEWAY, plan, ctx.requestId, pages);
-      onEnd(502);
-      return;
-    }
-    ctx.targetLabel = target.url;
-    target.inFlight++;
-    const tunnel = { status: 101, socket };
-    (req as TrackedUpgrade)[TUNNEL] = tunnel;
-    let released = false;
-    const release = (status: number) => {
-      if (released) return;
-      released = true;
-      target.inFlight--;
-      ctx.bytesIn = (socket as Socket).bytesRead;
-      onEnd(status);
-    };
-    socket.once('close', () => release(tunnel.status));
-    this.proxy.ws(req, socket as Socket, head, { target: target.proxyTarget, toProxy: true, prependPath: false }, (err: Error) => {
-      if (isConnectFailure(err)) target.recordFailure((err as NodeJS.ErrnoException).code ?? 'error');
-      this.log.error({ event: 'upstream_error', requestId: ctx.requestId, target: target.url, code: (err as NodeJS.ErrnoException).code, status: 502 }, 'websocket proxy error');
-      renderReplyOnSocket(socket, BAD_GATEWAY, plan, ctx.requestId, pages);
-      release(502);
-    });
+    this.tunnels.open(req, socket, head, ctx, pool, plan, pages, onEnd);
   }
 
   private attempt(req: TrackedRequest, ex: Exchange, sameTarget?: TargetState): void {
@@ -192,7 +99,7 @@ export class ProxyEngine {
     ex.proxyReq = undefined;
     ex.ctx.targetLabel = target.url;
     target.inFlight++;
-    const options = sameTarget ? freshConnectionOptions(target) : ex.hasBody ? target.webOptions : target.bodilessWebOptions;
+    const options = sameTarget ? freshConnectionOptions(target.proxyOptions) : ex.hasBody ? target.proxyOptions.web : target.proxyOptions.bodilessWeb;
     this.proxy.web(req, ex.res, options, (err: Error) => this.onError(req, ex, target, err));
   }
 
@@ -280,13 +187,9 @@ export class ProxyEngine {
       target.inFlight--;
       ex.target = undefined;
     }
-    if (ex.clientGone || clientLeft(ex)) return;
+    if (ex.clientGone || ex.clientLeft()) return;
     const code = (err as NodeJS.ErrnoException).code;
-    // A pooled keep-alive connection the upstream closed while it idled (Node closes idle
-    // connections after 5 s, gunicorn after 2 s) fails the next request written on it. That
-    // says nothing about the target: replay the request once on a new connection, even with
-    // one target, as nginx and Go's transport do — when it can be replayed (no body).
-    if (ex.proxyReq?.reusedSocket === true && (code === 'ECONNRESET' || code === 'EPIPE') && ex.retryable && !ex.freshRetried && !ex.res.headersSent) {
+    if (replaysOnFreshConnection(ex, code)) {
       ex.freshRetried = true;
       this.attempt(req, ex, target);
       return;
@@ -294,11 +197,9 @@ export class ProxyEngine {
     const connectFailure = isConnectFailure(err);
     if (connectFailure) target.recordFailure(code ?? err.message);
     const tried = (ex.tried ??= new Set()).add(target);
-    if (connectFailure && ex.retryable && !ex.res.headersSent && tried.size < Math.min(MAX_ATTEMPTS, ex.pool.targets.length + 1)) {
-      if (ex.pool.pick(ex.ctx.clientIp, tried)) {
-        this.attempt(req, ex);
-        return;
-      }
+    if (connectFailure && triesAnotherTarget(ex, tried) && ex.pool.pick(ex.ctx.clientIp, tried)) {
+      this.attempt(req, ex);
+      return;
     }
     const status = proxyErrorStatus(err);
     this.log.error({ event: 'upstream_error', requestId: ex.ctx.requestId, target: target.url, code: err instanceof PorticoError ? err.code : code, status }, err.message);
@@ -306,22 +207,6 @@ export class ProxyEngine {
     if (ex.res.headersSent) ex.res.destroy();
     else ex.reply(ex.res, status, ex.plan, ex.ctx.requestId);
   }
-}
-
-/** True when the client has gone: its request was aborted or its response stream destroyed. */
-function clientLeft(ex: Exchange): boolean {
-  const req = ex.ctx.req as IncomingMessage & { aborted?: boolean };
-  return req.aborted === true || ex.res.destroyed || (ex.res as { stream?: { destroyed: boolean } }).stream?.destroyed === true;
-}
-
-// Connections for a replay after a stale pooled socket: never pooled, so never stale.
-const FRESH_HTTP_AGENT = new HttpAgent({ keepAlive: false });
-const FRESH_HTTPS_AGENT = new HttpsAgent({ keepAlive: false });
-
-/** The target's options for a bodiless request on a new, unpooled connection (rare: allocated per replay). */
-function freshConnectionOptions(target: TargetState): Readonly<Record<string, unknown>> {
-  const agent = target.proxyTarget.protocol === 'https:' ? FRESH_HTTPS_AGENT : FRESH_HTTP_AGENT;
-  return { ...target.bodilessWebOptions, agent };
 }
 
 // The response body is forwarded by two shared listeners instead of pipe(): pipe creates

@@ -1,9 +1,10 @@
 import type { AccessConfig, BasicAuthConfig, Config, HostConfig, RateLimitConfig, RouteConfig } from '../config/config-types.js';
-import { createProxyAction } from '../pipeline/actions/proxy-action.js';
+import type { Action } from '../pipeline/action.js';
+import { createProxyAction, createProxyUpstream, type ProxyUpstream } from '../pipeline/actions/proxy-action.js';
 import { createLocalReplyAction } from '../pipeline/actions/local-reply-action.js';
 import { compileErrorPages, type ErrorPageTable } from '../pipeline/error-pages.js';
-import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS, type HeaderPlan } from '../pipeline/header-plan.js';
-import type { LocalReply, Step } from '../pipeline/step.js';
+import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS, strictTransportSecurity, type SchemePlans } from '../pipeline/header-plan.js';
+import type { Step } from '../pipeline/step.js';
 import { createAccessControlStep } from '../pipeline/steps/access-control.js';
 import { createBodyLimitStep } from '../pipeline/steps/body-limit.js';
 import { robotsTxtStep } from '../pipeline/steps/robots-txt.js';
@@ -13,8 +14,10 @@ import type { TargetRegistry } from '../upstreams/target-registry.js';
 import type { TargetState } from '../upstreams/target-state.js';
 import { UpstreamPool } from '../upstreams/upstream-pool.js';
 import { HostIndex } from './host-index.js';
-import { prefixMatches, replacePrefix } from './path-match.js';
-import type { Action, CompiledHost, CompiledRoute, RouteTable } from './route-table.js';
+import { compileRewrite } from './compile-rewrite.js';
+import { compileUnroutedReply } from './compile-unrouted-reply.js';
+import { prefixMatches } from './path-match.js';
+import type { CompiledHost, CompiledRoute, RouteTable } from './route-table.js';
 
 /** The long-lived parts a table is compiled against; they outlive any one config. */
 export interface CompileDeps {
@@ -23,8 +26,6 @@ export interface CompileDeps {
   createRateLimitStep(scope: string, limit: RateLimitConfig): Step;
   createBasicAuthStep(config: BasicAuthConfig): Step;
 }
-
-const HSTS = 'max-age=31536000';
 
 /** What a compile produces: the table, and the target states it uses (the caller retires the rest). */
 export interface CompiledTable {
@@ -109,7 +110,7 @@ function* compileSteps(config: Config, deps: CompileDeps, version: number, previ
     }
   }
 
-  const shared: Shared = { headerPlans: new Map(), proxyActions: new Map(), bodySteps: new Map() };
+  const shared: Shared = { headerPlans: new Map(), proxyUpstreams: new Map(), bodySteps: new Map() };
   const index = new HostIndex<CompiledHost>();
   const hosts = new Map<HostConfig, CompiledHost>();
   for (const hostConfig of config.hosts) {
@@ -124,7 +125,6 @@ function* compileSteps(config: Config, deps: CompileDeps, version: number, previ
     version,
     config,
     clientIp,
-    pools,
     errorPages: compileErrorPages(config.errorPages),
     lookupHost: (name: string) => index.lookup(name),
   });
@@ -134,12 +134,13 @@ function* compileSteps(config: Config, deps: CompileDeps, version: number, previ
 
 /**
  * Parts equal for many hosts, built once per compile: with thousands of hosts on a few
- * upstreams, most hosts have the same header plans and every route of a pool the same action.
+ * upstreams, most hosts have the same header plans and every proxy route of a pool the same
+ * ProxyUpstream.
  * Scoped to one compile, so nothing of an old config outlives its table.
  */
 interface Shared {
-  readonly headerPlans: Map<string, { http: HeaderPlan; https: HeaderPlan }>;
-  readonly proxyActions: Map<string, Action>;
+  readonly headerPlans: Map<string, SchemePlans>;
+  readonly proxyUpstreams: Map<string, ProxyUpstream>;
   readonly bodySteps: Map<number, Step>;
 }
 
@@ -150,16 +151,16 @@ interface HostDeps {
   readonly shared: Shared;
 }
 
-function headerPlans(cfg: HostConfig, shared: Shared): { http: HeaderPlan; https: HeaderPlan } {
-  const strictTransport = cfg.tls.kind === 'acme' || cfg.tls.kind === 'file';
+function headerPlans(cfg: HostConfig, shared: Shared): SchemePlans {
+  const hsts = strictTransportSecurity(cfg.tls.kind);
   const custom = Object.keys(cfg.headers).length > 0;
-  const key = `${strictTransport ? 's' : '-'}${cfg.noindex ? 'n' : '-'}${custom ? JSON.stringify(cfg.headers) : ''}`;
+  const key = `${hsts !== undefined ? 's' : '-'}${cfg.noindex ? 'n' : '-'}${custom ? JSON.stringify(cfg.headers) : ''}`;
   let plans = shared.headerPlans.get(key);
   if (!plans) {
     const overrides: Record<string, string | null> = { ...cfg.headers };
     if (cfg.noindex) overrides['X-Robots-Tag'] = 'noindex, nofollow';
     const http = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, overrides);
-    const https = strictTransport ? compileHeaderPlan({ ...SECURITY_HEADER_DEFAULTS, 'strict-transport-security': HSTS }, overrides) : http;
+    const https = hsts !== undefined ? compileHeaderPlan({ ...SECURITY_HEADER_DEFAULTS, 'strict-transport-security': hsts }, overrides) : http;
     plans = { http, https };
     shared.headerPlans.set(key, plans);
   }
@@ -167,7 +168,7 @@ function headerPlans(cfg: HostConfig, shared: Shared): { http: HeaderPlan; https
 }
 
 function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
-  const { http: httpHeaders, https: httpsHeaders } = headerPlans(cfg, hd.shared);
+  const plans = headerPlans(cfg, hd.shared);
 
   // One compiled check per distinct list: routes that inherit the host's share its step.
   const accessSteps = new Map<AccessConfig, Step>();
@@ -183,13 +184,11 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
   const routes: CompiledRoute[] = [];
   const host: CompiledHost = {
     name: cfg.name,
-    config: cfg,
     tls: cfg.tls.kind,
-    httpHeaders,
-    httpsHeaders,
+    httpHeaders: plans.http,
+    httpsHeaders: plans.https,
     errorPages,
-    // Access steps are synchronous (a memoised lookup), so the reply is there at once.
-    refuse: hostAccess ? (ctx) => hostAccess(ctx) as LocalReply | undefined : undefined,
+    unrouted: compileUnroutedReply(hostAccess, cfg.noindex),
     matchRoute(path) {
       for (const r of routes) if (prefixMatches(r.path, path)) return r;
       return undefined;
@@ -199,27 +198,15 @@ function compileHost(cfg: HostConfig, hd: HostDeps): CompiledHost {
   const bodyStep = cfg.maxBodySize !== undefined ? bodyLimitStep(cfg.maxBodySize, hd.shared) : undefined;
   // The Basic credentials are Portico's to check; `forwardAuthorization: false` keeps them from the upstream.
   const dropRequestHeaders = cfg.basicAuth?.forwardAuthorization === false ? DROP_AUTHORIZATION : NO_HEADERS;
+  const hostParts: HostParts = { plans, errorPages, maxBodySize: cfg.maxBodySize, dropRequestHeaders };
   for (const rc of cfg.routes) {
     // Access control first (SPEC §4): before rate limits, Basic Auth and the upstream.
     const steps = rc.access ? [accessStep(rc.access), ...hostSteps] : [...hostSteps];
     if (rc.rateLimit) steps.push(hd.deps.createRateLimitStep(`route:${cfg.name}:${rc.path}`, rc.rateLimit));
     if (authStep) steps.push(authStep);
     if (bodyStep) steps.push(bodyStep);
-    routes.push(
-      Object.freeze({
-        path: rc.path,
-        host,
-        steps: steps.length === 0 ? NO_STEPS : Object.freeze(steps),
-        action: compileAction(rc, hd, errorPages),
-        rewriteUrl: compileRewrite(rc),
-        maxBodySize: cfg.maxBodySize,
-        dropRequestHeaders,
-        httpHeaders,
-        httpsHeaders,
-        compress: rc.compress,
-        errorPages,
-      }),
-    );
+    const action = compileAction(rc, hd, hostParts);
+    routes.push(Object.freeze({ path: rc.path, steps: steps.length === 0 ? NO_STEPS : Object.freeze(steps), action, errorPages }));
   }
   routes.sort((a, b) => b.path.length - a.path.length);
   return Object.freeze(host);
@@ -235,32 +222,31 @@ function bodyLimitStep(maxBytes: number, shared: Shared): Step {
   return step;
 }
 
-function compileAction(rc: RouteConfig, hd: HostDeps, errorPages: ErrorPageTable | undefined): Action {
+/** What a host's routes share, for binding into their actions. */
+interface HostParts {
+  readonly plans: SchemePlans;
+  readonly errorPages: ErrorPageTable | undefined;
+  readonly maxBodySize: number | undefined;
+  readonly dropRequestHeaders: readonly string[];
+}
+
+function compileAction(rc: RouteConfig, hd: HostDeps, host: HostParts): Action {
+  const { plans, errorPages } = host;
   switch (rc.action.kind) {
     case 'respond':
     case 'redirect':
-      return createLocalReplyAction(rc.action, errorPages);
+      return createLocalReplyAction(rc.action, plans, errorPages);
     case 'proxy': {
-      // Without error pages, one action per pool: it reads everything route-specific from the
-      // route it is given. A host's own error pages make its actions its own.
-      let action = errorPages ? undefined : hd.shared.proxyActions.get(rc.action.upstream);
-      if (action) return action;
-      const pool = hd.pools.get(rc.action.upstream);
-      if (!pool) throw new Error(`upstream "${rc.action.upstream}" missing after validation`);
-      action = createProxyAction(hd.deps.engine, pool, hd.clientIp, errorPages);
-      if (!errorPages) hd.shared.proxyActions.set(rc.action.upstream, action);
-      return action;
+      // Without error pages, one ProxyUpstream per pool; a host's own error pages make its own.
+      let upstream = errorPages ? undefined : hd.shared.proxyUpstreams.get(rc.action.upstream);
+      if (!upstream) {
+        const pool = hd.pools.get(rc.action.upstream);
+        if (!pool) throw new Error(`upstream "${rc.action.upstream}" missing after validation`);
+        upstream = createProxyUpstream(hd.deps.engine, pool, hd.clientIp, errorPages);
+        if (!errorPages) hd.shared.proxyUpstreams.set(rc.action.upstream, upstream);
+      }
+      const { maxBodySize, dropRequestHeaders } = host;
+      return createProxyAction(upstream, { rewriteUrl: compileRewrite(rc), maxBodySize, dropRequestHeaders, plans, compress: rc.compress });
     }
   }
 }
-
-function compileRewrite(rc: RouteConfig): ((url: string, matchPath: string) => string) | undefined {
-  const segments = rc.path === '/' ? 0 : rc.path.split('/').length - 1;
-  if (rc.rewrite !== undefined) {
-    const replacement = rc.rewrite.replace(/\/+$/, '');
-    return (url, matchPath) => replacePrefix(url, segments, replacement, matchPath);
-  }
-  if (rc.stripPrefix && segments > 0) return (url, matchPath) => replacePrefix(url, segments, '', matchPath);
-  return undefined;
-}
-

@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createSecureServer, type Http2Session, type SecureServerOptions } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
-import type { Duplex } from 'node:stream';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { SECURITY_HEADER_DEFAULTS } from '../pipeline/header-plan.js';
 import { CONNECTION_LIMITS as LIMITS, HTTP1_PARSER_MAX_HEADERS, HTTP2_MAX_HEADER_LIST_SIZE, HTTP2_MAX_HEADER_PAIRS } from './connection-limits.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Http2ServerRequest } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { compileHeaderPlan, SECURITY_HEADER_DEFAULTS } from '../pipeline/header-plan.js';
+import { DEFAULT_HEADER_PLAN as PLAN } from '../pipeline/header-plan.js';
 import { BAD_VERSION, METHOD_NOT_ALLOWED, TOO_LARGE } from '../pipeline/local-replies.js';
 import { renderReply, renderReplyOnSocket } from '../pipeline/render-reply.js';
 import type { LocalReply } from '../pipeline/step.js';
@@ -24,7 +24,6 @@ export interface GuardedHandlers {
   readonly connect: UpgradeListener;
 }
 
-const PLAN = compileHeaderPlan(SECURITY_HEADER_DEFAULTS, {});
 const REPLIES: Readonly<Record<number, LocalReply>> = { 405: METHOD_NOT_ALLOWED, 431: TOO_LARGE, 505: BAD_VERSION };
 
 /**

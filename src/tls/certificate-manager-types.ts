@@ -23,9 +23,6 @@ export interface CertificateManager {
   apply(config: Config): Promise<void>;
   /** Where the HTTP listener is bound (its actual port); ACME orders start only once it is known. */
   setHttpListener(address: HttpListenerAddress): void;
-  sniCallback(servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void;
-  /** The self-signed fallback for clients without SNI or with an unknown name (after apply). */
-  defaultContext(): tls.SecureContext;
   /**
    * Options for `https.createServer`: protocol limits, SNICallback and (when safe, see attach)
    * the fallback certificate for clients without SNI. Valid after the first apply().
@@ -38,8 +35,6 @@ export interface CertificateManager {
   attach(server: tls.Server): void;
   /** Forgets a server attached before (it was replaced by a listener on another address). */
   detach(server: tls.Server): void;
-  /** True for `acme`/`file` hosts currently serving a real certificate (HSTS is then safe). */
-  hasHsts(hostName: string): boolean;
   /** The key authorization for an HTTP-01 token, if an order is waiting for it. */
   challengeResponse(token: string): Promise<string | undefined>;
   status(): CertificateStatus[];

@@ -172,20 +172,12 @@ export function createCertificateManager(opts: CertificateManagerOptions): Certi
       issuer.setHttpListener(address);
       scheduler.enableOrders();
     },
-    sniCallback(servername, cb) {
-      cb(null, index.find(servername) ?? fallbackContext());
-    },
-    defaultContext: fallbackContext,
     serverOptions() {
       fallbackContext(); // throws before the first apply()
       return { ...defaults.current(), SNICallback: (name, cb) => cb(null, index.find(name) ?? fallbackContext()) };
     },
     attach: (server) => defaults.attach(server),
     detach: (server) => defaults.detach(server),
-    hasHsts(hostName) {
-      const entry = entries.get(hostName.toLowerCase());
-      return entry !== undefined && entry.host.tls.kind !== 'self-signed' && !entry.cert.temporary;
-    },
     async challengeResponse(token) {
       if (!TOKEN.test(token)) return undefined;
       try {

@@ -1,7 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { UrlWithStringQuery } from 'node:url';
-import { NO_BODY } from '../proxy/request-body.js';
+import { targetProxyOptions, type TargetProxyOptions } from '../proxy/target-proxy-options.js';
 
 /** The traffic states a target can be in; every one is a value of the state metric. */
 export const TARGET_TRAFFIC_STATES = ['active', 'standby', 'draining', 'drained'] as const;
@@ -25,17 +24,8 @@ export class TargetState {
   /** Precomputed id mixed into the ip_hash score. */
   readonly hashSeed: number;
   readonly agent: HttpAgent;
-  /**
-   * The options handed to http-proxy's web() for this target, built once. The target is given
-   * pre-parsed (http-proxy would url.parse a string on every request), `toProxy` makes it take
-   * `req.url` as is instead of url.parse-ing it again, and `selfHandleResponse` lets the engine
-   * write the response head itself.
-   */
-  readonly webOptions: Readonly<Record<string, unknown>>;
-  /** `webOptions` for a request without a body: the upstream request is ended at once (NO_BODY). */
-  readonly bodilessWebOptions: Readonly<Record<string, unknown>>;
-  /** The target as http-proxy's legacy url.parse would have produced it, computed once. */
-  readonly proxyTarget: Readonly<Partial<UrlWithStringQuery>>;
+  /** What the proxy engine hands http-proxy for this target, built once. */
+  readonly proxyOptions: TargetProxyOptions;
   healthy = true;
   inFlight = 0;
   /** Share of new requests (from the config, set on every compile); 0 = standby. */
@@ -70,9 +60,7 @@ export class TargetState {
     this.agent = url.startsWith('https:') ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
     const u = new URL(url);
     this.address = `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
-    this.proxyTarget = Object.freeze({ protocol: u.protocol, host: u.host, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: null, pathname: null });
-    this.webOptions = Object.freeze({ target: this.proxyTarget, agent: this.agent, selfHandleResponse: true, toProxy: true, prependPath: false });
-    this.bodilessWebOptions = Object.freeze({ ...this.webOptions, buffer: NO_BODY });
+    this.proxyOptions = targetProxyOptions(u, this.agent);
   }
 
   /** Eligible for new requests: healthy, or a passively downed target whose cooldown has passed. */

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { applyHeaderPlan, compileHeaderPlan, SECURITY_HEADER_DEFAULTS } from '../../../src/pipeline/header-plan.js';
+import { applyHeaderPlan, compileHeaderPlan, SECURITY_HEADER_DEFAULTS, strictTransportSecurity } from '../../../src/pipeline/header-plan.js';
 
 type Headers = Record<string, string | string[] | number | undefined>;
 const apply = (plan: ReturnType<typeof compileHeaderPlan>, headers: Headers): Headers => {
@@ -54,4 +54,11 @@ t.test('a plan is frozen and applying it twice changes nothing more', async (t) 
   const once = apply(plan, { server: 'x' });
   const twice = apply(plan, { ...once });
   t.same(twice, once);
+});
+
+t.test('HSTS for hosts with ACME or file certificates only (SPEC §3 TLS)', async (t) => {
+  t.equal(strictTransportSecurity('acme'), 'max-age=31536000');
+  t.equal(strictTransportSecurity('file'), 'max-age=31536000');
+  t.equal(strictTransportSecurity('self-signed'), undefined);
+  t.equal(strictTransportSecurity('off'), undefined);
 });

@@ -17,6 +17,7 @@ function context(): RequestContext {
     matchPath: '/',
     proto: 'https',
     startedAt: 0,
+    accessLog: true,
     hostLabel: '-',
     routeLabel: '-',
     targetLabel: undefined,

@@ -6,7 +6,8 @@ import { createLogger } from '../../../src/observability/logger.js';
 import type { RequestContext } from '../../../src/pipeline/request-context.js';
 import { ProxyEngine } from '../../../src/proxy/proxy-engine.js';
 import { compileRouteTable } from '../../../src/routing/compile-route-table.js';
-import { createRequestHandler, type EdgeContext } from '../../../src/server/request-handler.js';
+import type { EdgeContext } from '../../../src/server/edge-context.js';
+import { createRequestHandler } from '../../../src/server/request-handler.js';
 import { TargetRegistry } from '../../../src/upstreams/target-registry.js';
 import { rawExchange } from '../../helpers/raw-http.js';
 

@@ -12,6 +12,7 @@ function ctx(method: string, matchPath: string): RequestContext {
     matchPath,
     proto: 'http',
     startedAt: 0,
+    accessLog: true,
     hostLabel: '-',
     routeLabel: '-',
     targetLabel: undefined,
