@@ -106,7 +106,8 @@ export class Gateway {
     this.table = this.adopt(compileRouteTable(config, this.compileDeps(), this.version));
     if (configLoader) {
       this.reloader = new Reloader(
-        () => import('./config/load-config.js').then((m) => m.readConfigSource(file)),
+        // Bytes, not text: they go to the config worker, and the serving thread never holds the text.
+        () => import('./config/load-config.js').then((m) => m.readConfigBytes(file)),
         (source) => configLoader.parse(file, source),
         (next) => this.apply(next),
         log.child({ module: 'reload' }),

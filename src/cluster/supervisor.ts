@@ -5,7 +5,7 @@ import { ReloadHistory } from '../admin/reload-history.js';
 import { createAuthFailureThrottle } from '../auth/auth-failure-throttle.js';
 import type { Config } from '../config/config-types.js';
 import { ConfigLoaderThread } from '../config/config-loader-thread.js';
-import { readConfigSource, type LoadedConfig } from '../config/load-config.js';
+import { readConfigBytes, type LoadedConfig } from '../config/load-config.js';
 import { warnRestartOnly } from '../gateway.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createLocalBucketStore } from '../ratelimit/local-bucket-store.js';
@@ -89,7 +89,7 @@ export class Supervisor {
     });
     this.admin = new ListenerSet({ create: () => this.createAdmin() }, ['admin']);
     this.reloader = new Reloader(
-      () => readConfigSource(file),
+      () => readConfigBytes(file),
       (source) => configLoader.parse(file, source),
       (next) => this.apply(next),
       log.child({ module: 'reload' }),

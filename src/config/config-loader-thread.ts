@@ -1,14 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { Config, HostConfig } from './config-types.js';
-import { parseConfig, readConfigSource, type LoadedConfig } from './load-config.js';
+import { configText, parseConfig, readConfigSource, type ConfigSource, type LoadedConfig } from './load-config.js';
 
 /**
  * Messages to config-worker.ts: a `parse`, then `hosts` for each slice of the hosts wanted (by
  * index), then `done`.
  */
 export type ToConfigWorker =
-  | { readonly kind: 'parse'; readonly file: string; readonly source: string }
+  | { readonly kind: 'parse'; readonly file: string; readonly source: ConfigSource }
   | { readonly kind: 'hosts'; readonly indices: readonly number[] }
   | { readonly kind: 'done' };
 
@@ -56,22 +56,33 @@ export class ConfigLoaderThread {
     return this.parse(file, await readConfigSource(file));
   }
 
-  /** Parses config text read from `file` (parseConfig, off-thread when large). */
-  parse(file: string, source: string): Promise<LoadedConfig> {
-    // String length, not bytes: close enough to decide where a parse runs.
-    if (source.length < this.offThreadBytes) return Promise.resolve().then(() => ({ config: parseConfig(file, source), source }));
+  /**
+   * Parses config text or bytes read from `file` (parseConfig, off-thread when large). Bytes
+   * are moved to the worker when they own their memory: the caller must not use them after.
+   * The result's `source` is the text when given text, empty when given bytes.
+   */
+  parse(file: string, source: ConfigSource): Promise<LoadedConfig> {
+    // String length or bytes: close enough to decide where a parse runs.
+    const size = typeof source === 'string' ? source.length : source.byteLength;
+    if (size < this.offThreadBytes) {
+      return Promise.resolve().then(() => {
+        const text = configText(source);
+        return { config: parseConfig(file, text), source: typeof source === 'string' ? text : '' };
+      });
+    }
     const run = this.queue.then(() => this.parseOffThread(file, source));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async parseOffThread(file: string, source: string): Promise<LoadedConfig> {
+  private async parseOffThread(file: string, source: ConfigSource): Promise<LoadedConfig> {
     if (this.closed) throw new Error('config loader closed');
     // A worker that died (it could not start, or crashed) is replaced, never waited on.
     if (this.worker?.exited !== false) this.worker = startWorker();
     const worker = this.worker;
     try {
-      return { config: await parseWith(worker, file, source), source };
+      const config = await parseWith(worker, file, source);
+      return { config, source: typeof source === 'string' ? source : '' };
     } catch (err) {
       // After anything but an invalid file the worker's state is unknown: start afresh next time.
       if (!(err instanceof ConfigError)) {
@@ -114,7 +125,7 @@ function startWorker(): ConfigWorker {
  * One load: the head, then the hosts without an equal among the ones `handle` delivered last,
  * slice by slice; the others are the very objects delivered last time.
  */
-function parseWith(handle: ConfigWorker, file: string, source: string): Promise<Config> {
+function parseWith(handle: ConfigWorker, file: string, source: ConfigSource): Promise<Config> {
   const { worker } = handle;
   return new Promise((resolve, reject) => {
     let head: Config | undefined;
@@ -179,6 +190,8 @@ function parseWith(handle: ConfigWorker, file: string, source: string): Promise<
     worker.once('exit', onExit);
     if (handle.exited) return fail(new Error('config worker exited before it was used'));
     worker.ref();
-    send({ kind: 'parse', file, source });
+    // Bytes that own their whole buffer move to the worker instead of being copied.
+    const movable = typeof source !== 'string' && source.byteOffset === 0 && source.byteLength === source.buffer.byteLength && source.buffer instanceof ArrayBuffer;
+    worker.postMessage({ kind: 'parse', file, source } satisfies ToConfigWorker, movable ? [source.buffer as ArrayBuffer] : []);
   });
 }

@@ -13,7 +13,7 @@ import { parentPort } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
 import type { HostConfig } from './config-types.js';
 import type { FromConfigWorker, ToConfigWorker } from './config-loader-thread.js';
-import { parseConfig } from './load-config.js';
+import { configText, parseConfig } from './load-config.js';
 
 const port = parentPort;
 if (!port) throw new Error('config-worker runs as a worker thread');
@@ -27,7 +27,7 @@ let delivered = new Map<string, number>();
 port.on('message', (m: ToConfigWorker) => {
   switch (m.kind) {
     case 'parse':
-      return parse(m.file, m.source);
+      return parse(m.file, configText(m.source));
     case 'hosts':
       return send({ kind: 'hosts', hosts: m.indices.map((i) => hosts[i]!) });
     case 'done':

@@ -13,8 +13,15 @@ import { validateSchema, type SchemaIssue } from './validate-schema.js';
 /** The config plus the text it came from, so a reload can skip an unchanged file. */
 export interface LoadedConfig {
   readonly config: Config;
+  /** The file's text; empty when it was parsed from bytes in the config worker, as on reload. */
   readonly source: string;
 }
+
+/**
+ * A config file's content: its text, or its bytes as read (UTF-8). A reload reads bytes and
+ * hands them to the config worker, so the serving thread never holds the text of a large file.
+ */
+export type ConfigSource = string | Uint8Array;
 
 /**
  * Reads, parses, validates and normalises a routes.yaml. Every problem found is reported at
@@ -33,6 +40,21 @@ export async function readConfigSource(file: string): Promise<string> {
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new ConfigError([{ file, line: 1, col: 1, message: `cannot read config file (${reason})`, path: [] }]);
   }
+}
+
+/** Reads a routes.yaml's bytes (for a reload: hashed, then parsed off-thread); errors as readConfigSource. */
+export async function readConfigBytes(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ConfigError([{ file, line: 1, col: 1, message: `cannot read config file (${reason})`, path: [] }]);
+  }
+}
+
+/** A config file's text from its content, decoded as readFile(file, 'utf8') would (a BOM kept). */
+export function configText(source: ConfigSource): string {
+  return typeof source === 'string' ? source : Buffer.from(source.buffer, source.byteOffset, source.byteLength).toString('utf8');
 }
 
 /** Parses config text already in memory (the `file` name is used for positions and relative paths). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,4 +66,14 @@ t.test('a file of many hosts arrives whole, in order, over several slices', asyn
   t.same(back, await loadConfig(file), 'back to the first file');
   t.equal(back.config.hosts[0], off.config.hosts[0], 'unchanged hosts are still shared');
   t.same(back.config.hosts[1199]?.routes[1]?.action, { kind: 'proxy', upstream: 'pool-9' }, 'the edit undone');
+
+  // A reload hands over the file's bytes, which move to the worker: the serving thread keeps
+  // no copy of a large file's text.
+  writeFileSync(file, scaleConfig({ hosts: 1200, target: '127.0.0.1:9', override: { host: 7, body: 'bytes' } }));
+  const bytes = readFileSync(file);
+  const fromBytes = await loader.parse(file, bytes);
+  t.same(fromBytes.config, (await loadConfig(file)).config, 'bytes parse as the text does');
+  t.equal(fromBytes.source, '', 'no text kept');
+  t.equal(bytes.byteLength, 0, 'the bytes moved to the worker');
+  t.equal(fromBytes.config.hosts[0], off.config.hosts[0], 'unchanged hosts still shared');
 });
