@@ -79,7 +79,12 @@ interface Reusable {
   readonly pools: Map<string, UpstreamPool>;
   readonly clientIp: ClientIpResolver;
   readonly targets: Set<TargetState>;
-  readonly hosts: Map<HostConfig, CompiledHost>;
+  /**
+   * Compiled hosts by the HostConfig object they were compiled from, for this table and the
+   * ones before it with the same context: carried from table to table (nothing to copy per
+   * reload), an entry going with its HostConfig.
+   */
+  readonly hosts: WeakMap<HostConfig, CompiledHost>;
 }
 
 const reusable = new WeakMap<RouteTable, Reusable>();
@@ -112,10 +117,10 @@ function* compileSteps(config: Config, deps: CompileDeps, version: number, previ
 
   const shared: Shared = { headerPlans: new Map(), proxyUpstreams: new Map(), bodySteps: new Map() };
   const index = new HostIndex<CompiledHost>();
-  const hosts = new Map<HostConfig, CompiledHost>();
+  const hosts = reuse?.hosts ?? new WeakMap<HostConfig, CompiledHost>();
   for (const hostConfig of config.hosts) {
-    const host = reuse?.hosts.get(hostConfig) ?? compileHost(hostConfig, { deps, pools, clientIp, shared });
-    hosts.set(hostConfig, host);
+    let host = hosts.get(hostConfig);
+    if (!host) hosts.set(hostConfig, (host = compileHost(hostConfig, { deps, pools, clientIp, shared })));
     index.add(hostConfig.name, host);
     for (const alias of hostConfig.aliases) index.add(alias, host);
     yield;
