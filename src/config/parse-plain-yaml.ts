@@ -6,7 +6,7 @@
  *
  * The `yaml` package builds a full document (tokens, a syntax tree, nodes with positions) and
  * costs about 15 µs a line: 1.5 s for a file of 10,000 hosts. This reader goes straight to the
- * values, about twenty times faster. It is only a shortcut: for anything outside the subset
+ * values: 250 ms for that file in a fresh process, under 100 ms once warm. It is only a shortcut: for anything outside the subset
  * (anchors, aliases, merge keys, tags, block scalars, multi-line scalars or flow collections,
  * several documents, tabs, a duplicate key, or any syntax error) it returns `undefined`, and
  * the caller uses the full parser, which reports errors with their positions. When it returns
