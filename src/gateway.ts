@@ -2,22 +2,20 @@ import type { AddressInfo } from 'node:net';
 import { createAdminServer } from './admin/admin-server.js';
 import { Metrics } from './admin/metrics.js';
 import { ReloadHistory } from './admin/reload-history.js';
-import type { AuthFailureThrottle } from './auth/auth-failure-throttle.js';
 import type { Config } from './config/config-types.js';
 import type { ConfigLoaderThread } from './config/config-loader-thread.js';
 import type { LoadedConfig } from './config/load-config.js';
-import { createAccessLogWriter } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { ProxyEngine } from './proxy/proxy-engine.js';
-import type { BucketStore } from './ratelimit/bucket-store.js';
 import { watchFiles } from './watch/watch-files.js';
-import { Reloader, type ReloadResult } from './reload/reloader.js';
+import type { Reloader, ReloadResult } from './reload/reloader.js';
+import { createConfigReloader } from './reload/config-reloader.js';
 import { compileRouteTable, compileRouteTableInSlices, type CompileDeps, type CompiledTable } from './routing/compile-route-table.js';
 import type { RouteTable } from './routing/route-table.js';
 import { ListenerSet, type ListenerRole } from './server/listener-set.js';
 import { createHttpListener, createHttpsListener, type EdgeHandlers, type Listener, type SecureListener } from './server/listeners.js';
 import { refusalContext } from './server/refusal-context.js';
-import type { EdgeContext } from './server/edge-context.js';
+import { createEdgeContext, type EdgeContext } from './server/edge-context.js';
 import { createRequestHandler } from './server/request-handler.js';
 import { createUpgradeHandler } from './server/upgrade-handler.js';
 import { createSecurityServices, type SecurityServices } from './security-services.js';
@@ -25,6 +23,8 @@ import { connectRedis } from './store/connect-redis.js';
 import { createTlsServices, type TlsServices } from './tls-services.js';
 import type { RedisConnection } from './store/redis-connection.js';
 import { TargetRegistry } from './upstreams/target-registry.js';
+import type { WorkerServices } from './cluster/worker-services.js';
+import { warnRestartOnly } from './reload/restart-only-settings.js';
 
 /** How to start a gateway; tests pass a logger that collects lines. */
 export interface GatewayOptions {
@@ -38,17 +38,6 @@ export interface GatewayOptions {
   readonly preloaded?: { readonly loaded: LoadedConfig; readonly configLoader: ConfigLoaderThread };
 }
 
-/**
- * What a worker process gets from its supervisor instead of owning it (SPEC §4 Workers): the
- * config, validated once; the rate-limit buckets and the auth throttle, kept in one place so
- * they are exact across workers; the answers to ACME challenges its supervisor orders.
- */
-export interface WorkerServices {
-  readonly loaded: LoadedConfig;
-  readonly buckets: BucketStore;
-  readonly throttle: AuthFailureThrottle;
-  challengeResponse(token: string): Promise<string | undefined>;
-}
 
 /**
  * The composition root: it wires listeners, the route-table slot, the reloader, TLS and the
@@ -105,20 +94,7 @@ export class Gateway {
     this.version += 1;
     this.table = this.adopt(compileRouteTable(config, this.compileDeps(), this.version));
     if (configLoader) {
-      this.reloader = new Reloader(
-        // Bytes, not text: they go to the config worker, and the serving thread never holds the text.
-        () => import('./config/load-config.js').then((m) => m.readConfigBytes(file)),
-        (source) => configLoader.parse(file, source),
-        (next) => this.apply(next),
-        log.child({ module: 'reload' }),
-        // Called once per content of the file (repeats of one save are not): one count per change.
-        (r) => {
-          this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
-          this.metrics.lastReloadOk.set(r.ok ? 1 : 0);
-          this.reloads.record(r);
-        },
-      );
-      this.reloader.markActive(loaded.source);
+      this.reloader = createConfigReloader({ file, loader: configLoader, apply: (next) => this.apply(next), log, metrics: this.metrics, history: this.reloads, active: loaded });
     }
   }
 
@@ -265,44 +241,18 @@ export class Gateway {
   /** The view of the gateway the public listeners use; `table` is read once per request. */
   private edge(): EdgeContext {
     const gw = this;
-    const accessLog = createAccessLogWriter(this.log);
-    return {
+    const state = {
       get table() {
         return gw.table;
       },
       get draining() {
         return gw.closing !== undefined;
       },
-      // Read when a redirect is built (rare): the HTTPS listener may have moved on reload.
       get httpsPort() {
         return gw.ports().https;
       },
-      challengeResponse: (token) => gw.tls.challengeResponse(token),
-      finish: (ctx, status, bytes) => {
-        const ms = performance.now() - ctx.startedAt;
-        gw.metrics.observeRequest(ctx.hostLabel, status, ms / 1000);
-        // The table the request was served under decides, not one a reload swapped in since.
-        if (ctx.accessLog) accessLog(ctx, status, bytes, ms);
-      },
-      onStepError: (ctx, err) => gw.log.error({ event: 'step_error', requestId: ctx.requestId, err }, 'request step failed'),
-      onInternalError: (err) => gw.log.error({ event: 'internal_error', err }, 'request failed on an unexpected error'),
+      challengeResponse: (token: string) => gw.tls.challengeResponse(token),
     };
+    return createEdgeContext(state, this.metrics, this.log);
   }
-}
-
-/**
- * Settings read once at start, with the path operators know them by: a reload that changes one
- * logs that it needs a restart (everything else applies on reload).
- */
-const RESTART_ONLY: ReadonlyArray<readonly [string, (c: Config) => unknown]> = [
-  ['redis', (c) => c.redis],
-  ['workers', (c) => c.workers],
-  ['tls.certs', (c) => c.tls.certsDir],
-  ['log.level', (c) => c.log.level],
-];
-
-/** Logs the changed keys a reload cannot apply (they need a restart). */
-export function warnRestartOnly(prev: Config, next: Config, log: Logger): void {
-  const changed = RESTART_ONLY.filter(([, read]) => JSON.stringify(read(prev)) !== JSON.stringify(read(next))).map(([key]) => key);
-  if (changed.length > 0) log.warn({ event: 'reload', keys: changed }, `changes to ${changed.join(', ')} take effect after a restart`);
 }

@@ -56,7 +56,8 @@ async function handle(backend: AdminBackend, dashboard: ReturnType<typeof create
   const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
   const method = req.method ?? 'GET';
   // A supervisor gathers its workers' numbers first (in-flight counts, metrics).
-  if (path === '/metrics' || path === '/dashboard.json' || path.startsWith('/upstreams')) await backend.refresh?.();
+  if (path === '/metrics' || path === '/dashboard.json') await backend.refresh?.('all');
+  else if (path.startsWith('/upstreams')) await backend.refresh?.('targets');
   if (method === 'GET' && (await dashboard(path, new URLSearchParams(query), res))) return;
   if (path.startsWith('/upstreams')) {
     const reply = await handleUpstreamsRequest(backend, req, path, new URLSearchParams(query), log);

@@ -8,8 +8,11 @@ export interface UpstreamsBackend {
   targets(): readonly TargetState[];
   /** Stops (true) or resumes (false) new requests to a target; survives reloads. */
   setDraining(target: TargetState, draining: boolean): void;
-  /** Brings in-flight counts up to date (a supervisor asks its workers); absent in one process. */
-  refresh?(): Promise<void>;
+  /**
+   * Brings numbers up to date (a supervisor asks its workers); absent in one process. `targets`:
+   * in-flight counts and pools only; `all`: metrics and request counts too.
+   */
+  refresh?(scope: 'targets' | 'all'): Promise<void>;
 }
 
 /** A JSON answer: status and body. */
@@ -101,7 +104,7 @@ async function untilIdle(backend: UpstreamsBackend, target: TargetState, ms: num
   req.socket.once('close', leave);
   while (!gone && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
-    await backend.refresh?.();
+    await backend.refresh?.('targets');
     if (target.inFlight === 0 || !target.draining) break;
   }
   req.socket.off('close', leave);

@@ -10,14 +10,32 @@ export interface HealthReport {
   readonly lastCheck: { readonly at: number; readonly ok: boolean } | undefined;
 }
 
+/** Requests in flight to a target and its keep-alive pool, summed over states or workers. */
+export interface TargetLoad {
+  inFlight: number;
+  active: number;
+  idle: number;
+  queued: number;
+}
+
+/** Adds one count to a running sum by target key (`upstream|url`). */
+export function addTargetLoad(sums: Map<string, TargetLoad>, key: string, inFlight: number, pool: Omit<TargetLoad, 'inFlight'>): void {
+  const sum = sums.get(key) ?? { inFlight: 0, active: 0, idle: 0, queued: 0 };
+  sum.inFlight += inFlight;
+  sum.active += pool.active;
+  sum.idle += pool.idle;
+  sum.queued += pool.queued;
+  sums.set(key, sum);
+}
+
 /** What a worker reports of its own traffic when the supervisor asks (admin requests only). */
 export interface WorkerStats {
-  /** prom-client's `getMetricsAsJSON()` of the worker's registry. */
+  /** prom-client's `getMetricsAsJSON()` of the worker's registry (scope `all`). */
   readonly metrics: unknown;
-  /** Requests per configured host by status class, since the worker started. */
+  /** Requests per configured host by status class, since the worker started (scope `all`). */
   readonly requestCounts: Array<[string, readonly number[]]>;
   /** Per target (`upstream|url`): requests in flight and the keep-alive pool. */
-  readonly targets: Array<[string, { readonly inFlight: number; readonly active: number; readonly idle: number; readonly queued: number }]>;
+  readonly targets: Array<[string, TargetLoad]>;
 }
 
 /** Messages the supervisor sends a worker. `id`: the worker answers with a `reply` of that id. */
@@ -28,7 +46,8 @@ export type ToWorker =
   | { readonly type: 'drain'; readonly upstream: string; readonly url: string; readonly draining: boolean }
   | { readonly type: 'auth-blocked'; readonly ip: string; readonly until: number }
   | { readonly type: 'certificate'; readonly host: string }
-  | { readonly type: 'stats'; readonly id: number }
+  /** `targets`: in-flight counts and pools only (drain waits poll this); `all`: metrics too. */
+  | { readonly type: 'stats'; readonly id: number; readonly scope: 'targets' | 'all' }
   | { readonly type: 'shutdown' }
   | { readonly type: 'reply'; readonly id: number; readonly value: unknown }
   | { readonly type: 'taken'; readonly items: ReadonlyArray<readonly [id: number, result: TakeResult]> };

@@ -1,7 +1,7 @@
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Metrics } from '../admin/metrics.js';
 import type { TargetState } from '../upstreams/target-state.js';
-import type { ToWorker, WorkerStats } from './cluster-messages.js';
+import { addTargetLoad, type TargetLoad, type ToWorker, type WorkerStats } from './cluster-messages.js';
 import type { WorkerHandle } from './supervisor.js';
 
 /** A worker that does not answer within this is left out of one admin answer (it may be dying). */
@@ -21,20 +21,13 @@ export class InstanceStats {
     private readonly workers: () => readonly WorkerHandle[],
   ) {}
 
-  async collect(targets: readonly TargetState[]): Promise<void> {
-    const answers = await Promise.all(this.workers().map((h) => ask(h)));
-    this.reports = answers.filter((r): r is WorkerStats => r !== undefined);
-    const sums = new Map<string, { inFlight: number; active: number; idle: number; queued: number }>();
-    for (const report of this.reports) {
-      for (const [key, s] of report.targets) {
-        const sum = sums.get(key) ?? { inFlight: 0, active: 0, idle: 0, queued: 0 };
-        sum.inFlight += s.inFlight;
-        sum.active += s.active;
-        sum.idle += s.idle;
-        sum.queued += s.queued;
-        sums.set(key, sum);
-      }
-    }
+  /** Asks every worker; `targets` only refreshes the target states (a drain's wait polls it). */
+  async collect(targets: readonly TargetState[], scope: 'targets' | 'all'): Promise<void> {
+    const answers = await Promise.all(this.workers().map((h) => ask(h, scope)));
+    const reports = answers.filter((r): r is WorkerStats => r !== undefined);
+    if (scope === 'all') this.reports = reports;
+    const sums = new Map<string, TargetLoad>();
+    for (const report of reports) for (const [key, s] of report.targets) addTargetLoad(sums, key, s.inFlight, s);
     for (const t of targets) {
       const s = sums.get(`${t.upstream}|${t.url}`);
       t.inFlight = s?.inFlight ?? 0;
@@ -65,10 +58,10 @@ export class InstanceStats {
   }
 }
 
-function ask(h: WorkerHandle): Promise<WorkerStats | undefined> {
+function ask(h: WorkerHandle, scope: 'targets' | 'all'): Promise<WorkerStats | undefined> {
   if (!h.ready || !h.worker.isConnected()) return Promise.resolve(undefined);
   const { id, reply } = h.pending.open<WorkerStats>();
-  h.worker.send({ type: 'stats', id } satisfies ToWorker);
+  h.worker.send({ type: 'stats', id, scope } satisfies ToWorker);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, STATS_TIMEOUT_MS, undefined)));
   return Promise.race([reply.catch(() => undefined), late]).finally(() => clearTimeout(timer));

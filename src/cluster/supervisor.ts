@@ -2,14 +2,13 @@ import cluster, { type Worker } from 'node:cluster';
 import { createAdminServer } from '../admin/admin-server.js';
 import { Metrics } from '../admin/metrics.js';
 import { ReloadHistory } from '../admin/reload-history.js';
-import { createAuthFailureThrottle } from '../auth/auth-failure-throttle.js';
 import type { Config } from '../config/config-types.js';
 import { ConfigLoaderThread } from '../config/config-loader-thread.js';
-import { readConfigBytes, type LoadedConfig } from '../config/load-config.js';
-import { warnRestartOnly } from '../gateway.js';
+import type { LoadedConfig } from '../config/load-config.js';
+import { warnRestartOnly } from '../reload/restart-only-settings.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { createLocalBucketStore } from '../ratelimit/local-bucket-store.js';
-import { Reloader, type ReloadResult } from '../reload/reloader.js';
+import type { Reloader, ReloadResult } from '../reload/reloader.js';
+import { createConfigReloader } from '../reload/config-reloader.js';
 import { ListenerSet } from '../server/listener-set.js';
 import { connectRedis } from '../store/connect-redis.js';
 import type { RedisConnection } from '../store/redis-connection.js';
@@ -18,6 +17,7 @@ import { TargetRegistry } from '../upstreams/target-registry.js';
 import type { TargetState } from '../upstreams/target-state.js';
 import { watchFiles } from '../watch/watch-files.js';
 import type { ApplyReply, FromWorker, ToWorker } from './cluster-messages.js';
+import { InstanceLimits } from './instance-limits.js';
 import { InstanceStats } from './instance-stats.js';
 import { PendingReplies } from './pending-replies.js';
 import { WorkerSlots } from './worker-slots.js';
@@ -50,10 +50,7 @@ export class Supervisor {
   readonly log: Logger;
   private readonly metrics = new Metrics();
   private readonly history = new ReloadHistory();
-  private readonly buckets = createLocalBucketStore();
-  private readonly throttle = createAuthFailureThrottle();
-  /** Blocks already announced to workers, by IP: each is sent once. */
-  private readonly announced = new Map<string, number>();
+  private readonly limits = new InstanceLimits((message) => this.broadcast(message));
   private readonly targets: TargetRegistry;
   private readonly tls: TlsServices;
   private readonly reloader: Reloader;
@@ -63,6 +60,8 @@ export class Supervisor {
   private loaded: LoadedConfig;
   private ports = { http: 0, https: 0 };
   private watcher: { close(): void } | undefined;
+  /** Counts applied configs, as a single process's table version does. */
+  private version = 1;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -88,18 +87,7 @@ export class Supervisor {
       stopped: () => this.closing !== undefined,
     });
     this.admin = new ListenerSet({ create: () => this.createAdmin() }, ['admin']);
-    this.reloader = new Reloader(
-      () => readConfigBytes(file),
-      (source) => configLoader.parse(file, source),
-      (next) => this.apply(next),
-      log.child({ module: 'reload' }),
-      (r) => {
-        this.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
-        this.metrics.lastReloadOk.set(r.ok ? 1 : 0);
-        this.history.record(r);
-      },
-    );
-    this.reloader.markActive(loaded.source);
+    this.reloader = createConfigReloader({ file, loader: configLoader, apply: (next) => this.apply(next), log, metrics: this.metrics, history: this.history, active: loaded });
   }
 
   /** Loads the config, starts the admin listener and every worker; resolves once all serve. */
@@ -136,8 +124,7 @@ export class Supervisor {
     this.configLoader.close();
     await Promise.all([this.slots.stopAll(STOP_LIMIT_MS), this.admin.drainAll()]);
     this.targets.close();
-    this.buckets.close();
-    this.throttle.close();
+    this.limits.close();
     await this.tls.manager.close().catch(() => undefined);
     await this.redis?.close();
     this.log.info({ event: 'shutdown' }, 'stopped');
@@ -182,7 +169,7 @@ export class Supervisor {
     }
     this.loaded = loaded;
     this.adoptTargets(next);
-    return this.reloads();
+    return ++this.version;
   }
 
   private tell(h: WorkerHandle, loaded: LoadedConfig): Promise<ApplyReply> {
@@ -191,11 +178,6 @@ export class Supervisor {
     h.worker.send({ type: 'apply', id, loaded: forWorker(loaded) } satisfies ToWorker);
     // A worker that dies meanwhile is replaced with the new config: not a failure of the file.
     return reply.catch((): ApplyReply => ({ ok: true, version: 0 }));
-  }
-
-  private version = 1;
-  private reloads(): number {
-    return ++this.version;
   }
 
   /** Forks one worker and wires its messages; the slot manager watches its exit. */
@@ -209,32 +191,21 @@ export class Supervisor {
   }
 
   private onMessage(h: WorkerHandle, m: FromWorker): void {
-    const reply = (id: number, value: unknown) => h.worker.isConnected() && h.worker.send({ type: 'reply', id, value } satisfies ToWorker);
+    const send = (message: ToWorker) => h.worker.isConnected() && h.worker.send(message);
+    if (this.limits.handle(m, send)) return;
     switch (m.type) {
-      case 'take':
-        return void (h.worker.isConnected() && h.worker.send({ type: 'taken', items: m.items.map(([id, key, limit]) => [id, this.buckets.take(key, limit)] as const) } satisfies ToWorker));
-      case 'refund':
-        return this.buckets.refund(m.key, m.limit);
-      case 'auth-begin':
-        return void reply(m.id, this.throttle.begin(m.ip));
-      case 'auth-end':
-        this.throttle.end(m.ip, m.wrong);
-        return this.announceBlock(m.ip);
-      case 'auth-failure':
-        this.throttle.recordFailure(m.ip);
-        return this.announceBlock(m.ip);
       case 'challenge':
-        return void this.tls.manager.challengeResponse(m.token).then((value) => reply(m.id, value));
+        return void this.tls.manager.challengeResponse(m.token).then((value) => send({ type: 'reply', id: m.id, value }));
       case 'reply':
         return h.pending.settle(m.id, m.value);
       case 'hello':
-        return void h.worker.send({
+        return void send({
           type: 'init',
           loaded: forWorker(h.loaded),
           health: this.targets.all().map((t) => ({ upstream: t.upstream, url: t.url, healthy: t.healthy, lastCheck: t.lastCheck })),
           drained: this.targets.drainedTargets(),
-          blocked: this.throttle.blockedList?.() ?? [],
-        } satisfies ToWorker);
+          blocked: this.limits.blocked(),
+        });
       case 'ready':
         h.ready = true;
         this.ports = { ...m.ports };
@@ -247,23 +218,13 @@ export class Supervisor {
     }
   }
 
-  private announceBlock(ip: string): void {
-    const ms = this.throttle.blockedForMs(ip);
-    if (ms <= 0) return;
-    const until = Date.now() + ms;
-    if (Math.abs((this.announced.get(ip) ?? 0) - until) < 1000) return;
-    this.announced.set(ip, until);
-    if (this.announced.size > 10_000) for (const [key, end] of this.announced) if (end < Date.now()) this.announced.delete(key);
-    this.broadcast({ type: 'auth-blocked', ip, until });
-  }
-
   private createAdmin() {
     return createAdminServer(
       {
         metrics: this.metrics,
         registry: () => this.stats.registry(),
         requestCounts: () => this.stats.requestCounts(),
-        refresh: () => this.stats.collect(this.targets.all()),
+        refresh: (scope) => this.stats.collect(this.targets.all(), scope),
         config: () => this.loaded.config,
         targets: () => this.targets.all(),
         setDraining: (target, draining) => {

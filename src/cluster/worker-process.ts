@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { Gateway } from '../gateway.js';
 import { createLogger } from '../observability/logger.js';
-import type { ApplyReply, FromWorker, HealthReport, ToWorker, WorkerStats } from './cluster-messages.js';
+import { addTargetLoad, type ApplyReply, type FromWorker, type HealthReport, type TargetLoad, type ToWorker, type WorkerStats } from './cluster-messages.js';
 import { PendingReplies } from './pending-replies.js';
 import { createSupervisedBucketStore, createSupervisedThrottle } from './supervised-state.js';
 
@@ -76,7 +76,7 @@ export async function runWorker(file: string): Promise<number> {
       case 'certificate':
         return gw.tls.manager.recheckStore();
       case 'stats':
-        return send({ type: 'reply', id: message.id, value: await stats(gw) });
+        return send({ type: 'reply', id: message.id, value: await stats(gw, message.scope === 'all') });
       case 'shutdown':
         return void stop('supervisor').then(exit);
       default:
@@ -125,21 +125,12 @@ function exit(code: number): void {
 }
 
 /** The worker's traffic as the supervisor aggregates it for /metrics, /upstreams and the dashboard. */
-async function stats(gw: Gateway): Promise<WorkerStats> {
-  const targets = new Map<string, { inFlight: number; active: number; idle: number; queued: number }>();
-  for (const t of gw.targets.all()) {
-    const key = `${t.upstream}|${t.url}`;
-    const pool = t.poolState();
-    const sum = targets.get(key) ?? { inFlight: 0, active: 0, idle: 0, queued: 0 };
-    sum.inFlight += t.inFlight;
-    sum.active += pool.active;
-    sum.idle += pool.idle;
-    sum.queued += pool.queued;
-    targets.set(key, sum);
-  }
+async function stats(gw: Gateway, all: boolean): Promise<WorkerStats> {
+  const targets = new Map<string, TargetLoad>();
+  for (const t of gw.targets.all()) addTargetLoad(targets, `${t.upstream}|${t.url}`, t.inFlight, t.poolState());
   return {
-    metrics: await gw.metrics.registry.getMetricsAsJSON(),
-    requestCounts: [...gw.metrics.requestCounts()],
+    metrics: all ? await gw.metrics.registry.getMetricsAsJSON() : [],
+    requestCounts: all ? [...gw.metrics.requestCounts()] : [],
     targets: [...targets],
   };
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { warnRestartOnly } from '../../../src/gateway.js';
+import { warnRestartOnly } from '../../../src/reload/restart-only-settings.js';
 import { createLogSink } from '../../helpers/log-sink.js';
 import { tlsConfig } from '../../helpers/tls-config.js';
 
