@@ -159,7 +159,7 @@ export const RoutesFileSchema = Type.Object(
     trustedProxies: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     workers: Type.Optional(
       Type.Union([Type.Integer({ minimum: 1, maximum: 256 }), Type.Literal('auto')], {
-        description: 'worker processes sharing the listeners: 1 (one process), a count, or auto (one per CPU)',
+        description: 'a number of worker processes from 1 to 256, or auto (one per CPU)',
       }),
     ),
     log: Type.Optional(
