@@ -9,7 +9,8 @@
  *   clients sending one request after another to hosts all over the file), next to the same
  *   figure over the same time without reloads (what the machine alone costs);
  * - requests failed during the reloads;
- * - the gateway's RSS after the first and after the 20th reload.
+ * - the gateway's RSS after the first and after the 20th reload, and after the same load for
+ *   as long again without reloads (what traffic alone does to it).
  * Every reload's change is checked to be served. The machine's load average is printed: on a
  * shared machine it explains most of the spread between runs.
  * SCALE_HOSTS=1000,10000 and SCALE_RELOADS=20 change the sizes and the count.
@@ -154,6 +155,7 @@ interface Row {
   failed: number;
   rssFirst: number;
   rssLast: number;
+  rssQuiet: number;
   load: string;
 }
 
@@ -200,10 +202,11 @@ async function measure(hosts: number, upstreamPort: number): Promise<Row> {
     await sleep(100);
   }
   const reloading = load.window();
+  const rssLast = rssMiB(gw.child.pid!);
   const reloadWindowMs = reloadTimes.reduce((a, b) => a + b, 0) + RELOADS * 100;
   await sleep(Math.min(reloadWindowMs, 20_000)); // the same load, no reloads
   const quiet = load.window();
-  const rssLast = rssMiB(gw.child.pid!);
+  const rssQuiet = rssMiB(gw.child.pid!);
   await load.stop();
   gw.child.kill('SIGTERM');
   return {
@@ -220,6 +223,7 @@ async function measure(hosts: number, upstreamPort: number): Promise<Row> {
     failed: reloading.failures.length,
     rssFirst,
     rssLast,
+    rssQuiet,
     load: `${loadStart.toFixed(1)}–${loadavg()[0]!.toFixed(1)}`,
   };
 }
@@ -234,11 +238,11 @@ export async function runScale(): Promise<void> {
 
   const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.+)/)?.[1] ?? 'unknown CPU';
   console.log(`\nPortico scale benchmark — ${new Date().toISOString()} — Node ${process.version} — ${cpu}, ${RELOADS} reloads, ${CLIENTS} clients\n`);
-  console.log('| hosts | file KiB | check ms (CPU) | reload ms (CPU, main thread) | longest wait ms, reloading | same, no reloads | requests | failed | RSS MiB after 1st / last reload | load avg |');
+  console.log('| hosts | file KiB | check ms (CPU) | reload ms (CPU, main thread) | longest wait ms, reloading | same, no reloads | requests | failed | RSS MiB after 1st / last reload / the same time later, no reloads | load avg |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
     const ms = Math.round;
-    console.log(`| ${r.hosts} | ${ms(r.bytes / 1024)} | ${ms(r.checkMs)} (${ms(r.checkCpuMs)}) | ${ms(r.reloadMs)} (${ms(r.reloadCpuMs)}, ${ms(r.reloadMainCpuMs)}) | ${ms(r.maxWaitMs)} | ${ms(r.quietMaxWaitMs)} | ${r.requests} | ${r.failed} | ${ms(r.rssFirst)} / ${ms(r.rssLast)} | ${r.load} |`);
+    console.log(`| ${r.hosts} | ${ms(r.bytes / 1024)} | ${ms(r.checkMs)} (${ms(r.checkCpuMs)}) | ${ms(r.reloadMs)} (${ms(r.reloadCpuMs)}, ${ms(r.reloadMainCpuMs)}) | ${ms(r.maxWaitMs)} | ${ms(r.quietMaxWaitMs)} | ${r.requests} | ${r.failed} | ${ms(r.rssFirst)} / ${ms(r.rssLast)} / ${ms(r.rssQuiet)} | ${r.load} |`);
   }
   console.log('\nMedians: check of 3 runs, reload of all. CPU: user + system of the whole process (all threads, including the steady load it serves meanwhile) and of its main thread, from /proc.');
 }

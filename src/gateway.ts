@@ -160,7 +160,7 @@ export class Gateway {
     if (moved.includes('http')) this.tls.manager.setHttpListener(this.listeners.get('http')?.address() as AddressInfo);
     if (moved.length > 0) this.log.info({ event: 'listening', ...this.ports(), moved }, `now listening on new ${moved.join(', ')} address`);
     this.version += 1;
-    this.table = this.adopt(await compileRouteTableInSlices(next, this.compileDeps(), this.version));
+    this.table = this.adopt(await compileRouteTableInSlices(next, this.compileDeps(), this.version, this.table));
     await this.tls.manager.apply(next);
     return this.table.version;
   }

@@ -1,4 +1,5 @@
-import { isMap, isPair, isScalar, isSeq, type Document } from 'yaml';
+import type { Document } from 'yaml';
+import { yamlPackage } from './yaml-package.js';
 
 /**
  * Offsets of every map key that repeats an earlier key of the same map, in file order. The
@@ -9,6 +10,7 @@ import { isMap, isPair, isScalar, isSeq, type Document } from 'yaml';
  * complex keys (a sequence or map as key) never equal to each other.
  */
 export function findDuplicateKeys(doc: Document): number[] {
+  const { isMap, isPair, isScalar, isSeq } = yamlPackage();
   const offsets: number[] = [];
   const stack: unknown[] = [doc.contents];
   // Iterative: a deeply nested hostile file must not exhaust the call stack.

@@ -1,18 +1,27 @@
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { Config } from './config-types.js';
 import { normalizeConfig, type SemanticIssue } from './normalize-config.js';
 import type { RoutesFile } from './schema.js';
 import { findDuplicateKeys } from './find-duplicate-keys.js';
+import { parsePlainYaml } from './parse-plain-yaml.js';
+import { yamlPackage } from './yaml-package.js';
 import { SourceMap } from './source-map.js';
 import { validateSchema, type SchemaIssue } from './validate-schema.js';
 
 /** The config plus the text it came from, so a reload can skip an unchanged file. */
 export interface LoadedConfig {
   readonly config: Config;
+  /** The file's text; empty when it was parsed from bytes in the config worker, as on reload. */
   readonly source: string;
 }
+
+/**
+ * A config file's content: its text, or its bytes as read (UTF-8). A reload reads bytes and
+ * hands them to the config worker, so the serving thread never holds the text of a large file.
+ */
+export type ConfigSource = string | Uint8Array;
 
 /**
  * Reads, parses, validates and normalises a routes.yaml. Every problem found is reported at
@@ -33,8 +42,59 @@ export async function readConfigSource(file: string): Promise<string> {
   }
 }
 
+/** Reads a routes.yaml's bytes (for a reload: hashed, then parsed off-thread); errors as readConfigSource. */
+export async function readConfigBytes(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ConfigError([{ file, line: 1, col: 1, message: `cannot read config file (${reason})`, path: [] }]);
+  }
+}
+
+/** A config file's text from its content, decoded as readFile(file, 'utf8') would (a BOM kept). */
+export function configText(source: ConfigSource): string {
+  return typeof source === 'string' ? source : Buffer.from(source.buffer, source.byteOffset, source.byteLength).toString('utf8');
+}
+
 /** Parses config text already in memory (the `file` name is used for positions and relative paths). */
 export function parseConfig(file: string, source: string): Config {
+  // Most files are plain YAML, which parsePlainYaml reads many times faster than the full
+  // parser. The full document (with positions) is built when the shortcut declines (which
+  // includes every YAML error) or when an issue has to be located in the file.
+  let full: FullDocument | undefined;
+  const document = () => (full ??= parseFullDocument(file, source));
+  let raw = parsePlainYaml(source)?.value;
+  if (raw === undefined) raw = document().raw;
+  if (raw === null || raw === undefined) raw = {};
+  // Built only when there is something to locate: mapping every node of a 10,000-host file
+  // costs more than validating it.
+  let sourceMap: SourceMap | undefined;
+  const locate = (i: { path: readonly string[]; target: 'key' | 'value'; message: string }): ConfigIssue => ({
+    file,
+    ...(sourceMap ??= new SourceMap(document().doc, document().lineCounter)).locate(i.path, i.target),
+    message: i.message,
+    path: i.path,
+  });
+  const checked = validateSchema(raw);
+  if (!checked.ok) {
+    throw new ConfigError(inFileOrder([...checked.issues, ...semanticIssuesDespite(file, raw, checked.issues)].map(locate)));
+  }
+  const result = normalizeConfig(file, checked.value);
+  if (result.issues.length > 0) throw new ConfigError(inFileOrder(result.issues.map(locate)));
+  return result.config;
+}
+
+/** A file parsed by the `yaml` package: the document with its positions, and its value. */
+interface FullDocument {
+  readonly doc: Document;
+  readonly lineCounter: LineCounter;
+  readonly raw: unknown;
+}
+
+/** Parses with the `yaml` package; any YAML error (duplicate keys included) is a ConfigError at its position. */
+function parseFullDocument(file: string, source: string): FullDocument {
+  const { LineCounter, parseDocument } = yamlPackage();
   const lineCounter = new LineCounter();
   // uniqueKeys off: the package's own check is quadratic in a map's size; ours is linear.
   const doc = parseDocument(source, { merge: true, lineCounter, uniqueKeys: false, prettyErrors: false });
@@ -50,29 +110,11 @@ export function parseConfig(file: string, source: string): Config {
         }),
     );
   }
-  // Built only when there is something to locate: mapping every node of a 10,000-host file
-  // costs more than validating it.
-  let sourceMap: SourceMap | undefined;
-  let raw: unknown;
   try {
-    raw = doc.toJS({ maxAliasCount: 1000 });
+    return { doc, lineCounter, raw: doc.toJS({ maxAliasCount: 1000 }) };
   } catch (err) {
     throw new ConfigError([{ file, line: 1, col: 1, message: `YAML: ${(err as Error).message}`, path: [] }]);
   }
-  if (raw === null || raw === undefined) raw = {};
-  const locate = (i: { path: readonly string[]; target: 'key' | 'value'; message: string }): ConfigIssue => ({
-    file,
-    ...(sourceMap ??= new SourceMap(doc, lineCounter)).locate(i.path, i.target),
-    message: i.message,
-    path: i.path,
-  });
-  const checked = validateSchema(raw);
-  if (!checked.ok) {
-    throw new ConfigError(inFileOrder([...checked.issues, ...semanticIssuesDespite(file, raw, checked.issues)].map(locate)));
-  }
-  const result = normalizeConfig(file, checked.value);
-  if (result.issues.length > 0) throw new ConfigError(inFileOrder(result.issues.map(locate)));
-  return result.config;
 }
 
 /**

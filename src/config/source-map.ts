@@ -1,4 +1,5 @@
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
+import { yamlPackage } from './yaml-package.js';
 
 /** A 1-based position in the config file. */
 export interface SourcePosition {
@@ -44,6 +45,7 @@ export class SourceMap {
   }
 
   private walk(doc: Document, input: unknown, path: (string | number)[], depth = 0): void {
+    const { isAlias, isMap, isSeq } = yamlPackage();
     if (depth > 64) return; // anchors can nest; a hostile file must not recurse forever
     const node = isAlias(input) ? input.resolve(doc) : input;
     if (isMap(node)) {
@@ -92,7 +94,7 @@ export class SourceMap {
 
 /** A map key as text. yaml 2.x parses a merge key as a Scalar whose value is Symbol('<<'). */
 function keyName(key: unknown): string {
-  const value = isScalar(key) ? key.value : key;
+  const value = yamlPackage().isScalar(key) ? key.value : key;
   return typeof value === 'symbol' ? value.description ?? '' : String(value);
 }
 

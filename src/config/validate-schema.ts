@@ -1,4 +1,6 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { SCHEMA_TEXT, validate as generated } from './routes-validator.generated.js';
 import { BCRYPT_HASH, ERROR_PAGES_DESCRIPTION, RoutesFileSchema, type RoutesFile } from './schema.js';
 
 /** A schema violation, before it is located in the source. */
@@ -8,12 +10,27 @@ export interface SchemaIssue {
   readonly message: string;
 }
 
+/** The options the validator is compiled with, at build time and at run time alike. */
 // verbose: errors must carry `parentSchema`, which the typo hints and descriptions below read.
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-const validate = ajv.compile<RoutesFile>(RoutesFileSchema);
+export const AJV_OPTIONS = { allErrors: true, strict: false, verbose: true } as const;
+
+/**
+ * The validator generated from the schema at build time (`npm run schema`), or, when the schema
+ * changed since, one compiled now, on first use (ajv takes a fifth of a second for it). Never
+ * on import: a gateway that parses its config in a worker thread imports this module on its
+ * serving thread too, where the validator would never run.
+ */
+let compiled: ValidateFunction<RoutesFile> | undefined;
+function validator(): ValidateFunction<RoutesFile> {
+  if (compiled) return compiled;
+  if (SCHEMA_TEXT === JSON.stringify(RoutesFileSchema)) return (compiled = generated as ValidateFunction<RoutesFile>);
+  const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+  return (compiled = new Ajv(AJV_OPTIONS).compile<RoutesFile>(RoutesFileSchema));
+}
 
 /** Checks the document against the schema and turns ajv's errors into one message per mistake. */
 export function validateSchema(doc: unknown): { ok: true; value: RoutesFile } | { ok: false; issues: SchemaIssue[] } {
+  const validate = validator();
   if (validate(doc)) return { ok: true, value: doc };
   return { ok: false, issues: explain(validate.errors ?? [], doc) };
 }

@@ -24,7 +24,8 @@ export interface ConfigReloaderOptions {
  */
 export function createConfigReloader(o: ConfigReloaderOptions): Reloader {
   const reloader = new Reloader(
-    () => import('../config/load-config.js').then((m) => m.readConfigSource(o.file)),
+    // Bytes, not text: they move to the config worker, so the serving thread never holds the text.
+    () => import('../config/load-config.js').then((m) => m.readConfigBytes(o.file)),
     (source) => o.loader.parse(o.file, source),
     o.apply,
     o.log.child({ module: 'reload' }),

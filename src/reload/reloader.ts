@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ConfigError, formatIssue, type ConfigIssue } from '../errors.js';
-import type { LoadedConfig } from '../config/load-config.js';
+import type { ConfigSource, LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
@@ -16,14 +16,14 @@ export type ReloadResult =
 /** What a reload does once the new config is valid; throws a ConfigError if it cannot apply it. */
 export type ApplyConfig = (loaded: LoadedConfig) => Promise<number>;
 
-/** Reads the config file's text; throws a ConfigError (FILE:1:1) when it cannot. */
-export type ReadConfig = () => Promise<string>;
+/** Reads the config file's text or bytes; throws a ConfigError (FILE:1:1) when it cannot. */
+export type ReadConfig = () => Promise<ConfigSource>;
 
 /**
  * Parses and validates config text; throws (or rejects) with a ConfigError with every issue.
  * It may resolve later: a large file is parsed in a worker thread, off the request path.
  */
-export type ParseConfig = (source: string) => LoadedConfig | Promise<LoadedConfig>;
+export type ParseConfig = (source: ConfigSource) => LoadedConfig | Promise<LoadedConfig>;
 
 /**
  * Serialises reloads: one runs at a time and at most one more waits (Traefik's coalescing), so
@@ -56,7 +56,7 @@ export class Reloader {
   ) {}
 
   /** Records the content of the config the gateway started with. */
-  markActive(source: string): void {
+  markActive(source: ConfigSource): void {
     this.activeHash = this.lastHash = hash(source);
     this.lastResult = { ok: true, version: -1, unchanged: true };
   }
@@ -79,7 +79,7 @@ export class Reloader {
 
   private async run(trigger: string, force: boolean): Promise<ReloadResult> {
     const started = performance.now();
-    let source: string | undefined;
+    let source: ConfigSource | undefined;
     let h: string;
     try {
       source = await this.read();
@@ -124,6 +124,7 @@ export class Reloader {
   }
 }
 
-function hash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+/** Of the UTF-8 bytes: a file's text and its bytes as read hash alike. */
+function hash(source: ConfigSource): string {
+  return createHash('sha256').update(source).digest('hex');
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,8 +47,33 @@ t.test('a file of many hosts arrives whole, in order, over several slices', asyn
   const on = await loadConfig(file);
   t.equal(off.config.hosts.length, 1200);
   t.same(off, on);
-  // The next load uses the spare worker started after the first one.
+  // The next load uses the same worker, and only the edited host crosses over: every other host
+  // is the object delivered last time (which lets the route compiler keep its compiled form).
   writeFileSync(file, scaleConfig({ hosts: 1200, target: '127.0.0.1:9', override: { host: 1199, body: 'changed' } }));
   const again = await loader.load(file);
   t.same(again.config.hosts[1199]?.routes[1]?.action, { kind: 'respond', status: 200, body: 'changed', headers: {} });
+  t.same(again, await loadConfig(file), 'still exactly what loadConfig reads');
+  t.not(again.config.hosts[1199], off.config.hosts[1199], 'the edited host is new');
+  t.ok(
+    again.config.hosts.every((h, i) => i === 1199 || h === off.config.hosts[i]),
+    'every other host is the object of the last load',
+  );
+  // An invalid edit changes nothing of what the next valid load reuses.
+  writeFileSync(file, scaleConfig({ hosts: 1200, target: '127.0.0.1:9' }).replace('hosts:\n', 'hosts:\n  bad: 1\n'));
+  await t.rejects(loader.load(file), ConfigError, 'an invalid file is rejected');
+  writeFileSync(file, scaleConfig({ hosts: 1200, target: '127.0.0.1:9' }));
+  const back = await loader.load(file);
+  t.same(back, await loadConfig(file), 'back to the first file');
+  t.equal(back.config.hosts[0], off.config.hosts[0], 'unchanged hosts are still shared');
+  t.same(back.config.hosts[1199]?.routes[1]?.action, { kind: 'proxy', upstream: 'pool-9' }, 'the edit undone');
+
+  // A reload hands over the file's bytes, which move to the worker: the serving thread keeps
+  // no copy of a large file's text.
+  writeFileSync(file, scaleConfig({ hosts: 1200, target: '127.0.0.1:9', override: { host: 7, body: 'bytes' } }));
+  const bytes = readFileSync(file);
+  const fromBytes = await loader.parse(file, bytes);
+  t.same(fromBytes.config, (await loadConfig(file)).config, 'bytes parse as the text does');
+  t.equal(fromBytes.source, '', 'no text kept');
+  t.equal(bytes.byteLength, 0, 'the bytes moved to the worker');
+  t.equal(fromBytes.config.hosts[0], off.config.hosts[0], 'unchanged hosts still shared');
 });

@@ -8,6 +8,7 @@ import { Ajv } from 'ajv';
 import t from 'tap';
 import { parse } from 'yaml';
 import { emitSchema } from '../../../src/config/emit-schema.js';
+import { emitValidator } from '../../../src/config/emit-validator.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const committedPath = join(root, 'schema/routes.schema.json');
@@ -20,6 +21,13 @@ const errorsOf = (doc: unknown) => (validate(doc) ? [] : (validate.errors ?? [])
 
 t.test('the committed schema/routes.schema.json is what the code generates (not stale)', async (t) => {
   t.equal(readFileSync(committedPath, 'utf8'), emitSchema(), 'run `npm run build && npm run schema` after changing src/config/schema.ts');
+});
+
+t.test('the committed validator, generated from the schema at build time, is not stale', async (t) => {
+  // A stale one is not used (validate-schema compiles the schema at run time instead), but it
+  // costs every `portico check` and every config worker start the compile it exists to save.
+  const committedValidator = readFileSync(join(root, 'src/config/routes-validator.generated.ts'), 'utf8');
+  t.equal(committedValidator, emitValidator(), 'run `npm run build && npm run schema` after changing src/config/schema.ts');
 });
 
 t.test('the emit-schema script writes the same file', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Config } from '../../../src/config/config-types.js';
-import type { LoadedConfig } from '../../../src/config/load-config.js';
+import { configText, type ConfigSource, type LoadedConfig } from '../../../src/config/load-config.js';
 import { ConfigError } from '../../../src/errors.js';
 import { Reloader, type ReloadResult } from '../../../src/reload/reloader.js';
 import { createLogSink } from '../../helpers/log-sink.js';
@@ -19,7 +19,8 @@ function harness(initial: string) {
     running: 0,
     maxRunning: 0,
   };
-  const parse = (source: string): LoadedConfig => {
+  const parse = (content: ConfigSource): LoadedConfig => {
+    const source = configText(content);
     if (source.startsWith('bad')) throw new ConfigError([{ file: 'routes.yaml', line: 2, col: 3, message: `invalid ${source}`, path: [] }]);
     return { config: {} as Config, source };
   };
@@ -83,7 +84,7 @@ t.test('apply failing is a rejected reload too', async (t) => {
   const sink = createLogSink();
   const reloader = new Reloader(
     async () => 'v2',
-    (source) => ({ config: {} as Config, source }),
+    (source) => ({ config: {} as Config, source: configText(source) }),
     async () => {
       throw new Error('listener cannot move');
     },
@@ -136,4 +137,27 @@ t.test('an unreadable file is reported once, like an invalid one', async (t) => 
   t.match(await reloader.reload('file'), { ok: false, message: 'routes.yaml:1:1: cannot read: ENOENT' });
   t.match(await reloader.reload('file'), { ok: false, repeated: true });
   t.equal(results.length, 1);
+});
+
+t.test('a file read as bytes is the same content as its text: no reload for an unchanged file', async (t) => {
+  // The gateway marks the text it started with and reads bytes on reload (they go to the config
+  // worker); both hash as the same UTF-8 bytes, so a file event without a change applies nothing.
+  const sink = createLogSink();
+  const text = 'hosts:\n  café.example: {}\n';
+  let applied = 0;
+  let content: ConfigSource = Buffer.from(text, 'utf8');
+  const reloader = new Reloader(
+    async () => content,
+    (source) => ({ config: {} as Config, source: configText(source) }),
+    async () => ++applied,
+    sink.logger,
+  );
+  reloader.markActive(text);
+  const same = await reloader.reload('watch');
+  t.same(same, { ok: true, version: -1, unchanged: true, repeated: true }, 'the bytes of the running text are no change');
+  t.equal(applied, 0);
+  content = Buffer.from(text.replace('café', 'cafe'), 'utf8');
+  const changed = await reloader.reload('watch');
+  t.equal(changed.ok && changed.version, 1, 'other bytes are applied');
+  t.equal(applied, 1);
 });

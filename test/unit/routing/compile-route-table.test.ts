@@ -6,7 +6,7 @@ import type { Step } from '../../../src/pipeline/step.js';
 import { robotsTxtStep } from '../../../src/pipeline/steps/robots-txt.js';
 import { ProxyEngine } from '../../../src/proxy/proxy-engine.js';
 import { compileRewrite } from '../../../src/routing/compile-rewrite.js';
-import { compileRouteTable, type CompileDeps, type CompiledTable } from '../../../src/routing/compile-route-table.js';
+import { compileRouteTable, compileRouteTableInSlices, type CompileDeps, type CompiledTable } from '../../../src/routing/compile-route-table.js';
 import { TargetRegistry } from '../../../src/upstreams/target-registry.js';
 import { eventually } from '../../helpers/eventually.js';
 import { startUpstream } from '../../helpers/start-upstream.js';
@@ -274,4 +274,64 @@ t.test('a retired target stops its health checks at once', async (t) => {
   // Five more probes of the kept checker span several intervals of the retired one.
   await eventually(() => probes.keep >= keepAtRetire + 5, { within: 3000, message: 'the kept checker goes on' });
   t.ok(probes.gone <= goneAtRetire + 1, `the retired checker stopped (at most the probe in flight): ${goneAtRetire} -> ${probes.gone}`);
+});
+
+const SITES = (edit: { bPath?: string; target?: string; extra?: boolean } = {}) => `
+upstreams:
+  app:
+    targets: ["${edit.target ?? '127.0.0.1:8000'}"]
+hosts:
+  a.example:
+    aliases: [www.a.example]
+    routes:
+      - path: /
+        upstream: app
+  b.example:
+    routes:
+      - path: ${edit.bPath ?? '/'}
+        upstream: app
+  "*.c.example":
+    routes:
+      - path: /
+        respond: { body: c }
+${edit.extra ? '  d.example:\n    routes:\n      - path: /\n        upstream: app\n' : ''}`;
+
+t.test('a recompile keeps the compiled hosts it is given the same config objects for', async (t) => {
+  const deps = createDeps(t);
+  const first = config(SITES());
+  const one = await compileRouteTableInSlices(first, deps, 1);
+  // The config loader hands back the HostConfig object of every host whose text is unchanged:
+  // here host b is edited and host d added, a and *.c are the objects of the first load.
+  const edited = config(SITES({ bPath: '/new', extra: true }));
+  const keep = (name: string) => first.hosts.find((h) => h.name === name)!;
+  const fresh = (name: string) => edited.hosts.find((h) => h.name === name)!;
+  const next: Config = { ...edited, hosts: [keep('a.example'), fresh('b.example'), keep('*.c.example'), fresh('d.example')] };
+  const two = await compileRouteTableInSlices(next, deps, 2, one.table);
+
+  t.equal(two.table.lookupHost('a.example'), one.table.lookupHost('a.example'), 'an unchanged host is the same compiled host');
+  t.equal(two.table.lookupHost('www.a.example'), one.table.lookupHost('a.example'), 'reached by its alias too');
+  t.equal(two.table.lookupHost('x.c.example'), one.table.lookupHost('x.c.example'), 'and a wildcard host');
+  t.not(two.table.lookupHost('b.example'), one.table.lookupHost('b.example'), 'the edited host is compiled anew');
+  t.equal(two.table.lookupHost('b.example')?.matchRoute('/'), undefined, 'its old route is gone');
+  t.equal(two.table.lookupHost('b.example')?.matchRoute('/new/x')?.path, '/new', 'its new route is there');
+  t.equal(two.table.lookupHost('d.example')?.matchRoute('/')?.path, '/', 'an added host is compiled');
+  t.equal(two.table.version, 2);
+  t.equal(two.table.config, next);
+  t.same([...two.targets], [...one.targets], 'the same target states');
+
+  // Without the host b, and from a table the first compile made: removed hosts are not served.
+  const three = await compileRouteTableInSlices({ ...first, hosts: [keep('a.example')] }, deps, 3, two.table);
+  t.equal(three.table.lookupHost('b.example'), undefined, 'a removed host is gone');
+  t.equal(three.table.lookupHost('a.example'), one.table.lookupHost('a.example'));
+
+  // Hosts hold their upstream pools: another upstream target means every host is compiled anew.
+  const moved = config(SITES({ target: '127.0.0.1:8001' }));
+  const four = await compileRouteTableInSlices({ ...moved, hosts: [keep('a.example')] }, deps, 4, three.table);
+  t.not(four.table.lookupHost('a.example'), one.table.lookupHost('a.example'), 'a changed upstream recompiles its hosts');
+  t.same([...four.targets].map((s) => s.url), ['http://127.0.0.1:8001'], 'against the new target');
+
+  // A table compiled against other services (another gateway) is never reused.
+  const other = createDeps(t);
+  const five = await compileRouteTableInSlices(first, other, 5, one.table);
+  t.not(five.table.lookupHost('a.example'), one.table.lookupHost('a.example'), 'other compile deps: compiled anew');
 });
