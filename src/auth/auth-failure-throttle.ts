@@ -49,6 +49,8 @@ const NO_WINDOW_RETRY_MS = 1_000;
  * `windowMs` of the first one, the IP is blocked until that window ends; meanwhile running
  * verifications and failures together never exceed `maxFailures`. The map is capped and swept,
  * so a spray of source addresses cannot grow it without bound.
+ *
+ * The body is the throttle: its map and the functions that share it, closed over (as every create* here).
  */
 export function createAuthFailureThrottle(opts: AuthFailureThrottleOptions = {}): AuthFailureThrottle {
   const now = opts.now ?? Date.now;

@@ -81,6 +81,8 @@ export function defaultBcryptPoolSize(cores = availableParallelism()): number {
  * the next comparison that needs one, so a worker that cannot start at all costs one failed
  * request per attempt rather than a respawn loop. The queue is bounded: a flood of distinct
  * credentials from many addresses gets an immediate refusal, not minutes of waiting.
+ *
+ * The body is the pool: threads, queue and their bookkeeping, closed over by the returned methods.
  */
 export function createBcryptPool(opts: BcryptPoolOptions = {}): BcryptPool {
   const size = Math.max(1, opts.size ?? defaultBcryptPoolSize());

@@ -65,7 +65,7 @@ export class Supervisor {
   private closing: Promise<void> | undefined;
 
   private constructor(
-    private readonly file: string,
+    file: string,
     loaded: LoadedConfig,
     private readonly configLoader: ConfigLoaderThread,
     private readonly redis: RedisConnection | undefined,

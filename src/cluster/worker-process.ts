@@ -12,6 +12,8 @@ type Init = Extract<ToWorker, { type: 'init' }>;
  * shared with the other workers through node:cluster, with the config, health, drains, buckets
  * and throttle of its supervisor. It drains and exits when told to, on SIGTERM/SIGINT (sent to
  * the whole process group by a terminal or a service manager), or when the supervisor is gone.
+ *
+ * One function so that the start reads in its order: hello and init, logger, gateway, catching up on health, drains and blocks, ready, then signals.
  */
 export async function runWorker(file: string): Promise<number> {
   const worker = cluster.worker?.id ?? 0;
@@ -54,35 +56,8 @@ export async function runWorker(file: string): Promise<number> {
     return stopping;
   };
 
+  const handle = (message: ToWorker): Promise<void> => handleMessage(message, { gateway: gateway!, throttle, send, stop });
   const applyHealth = (r: HealthReport) => gateway?.targets.setHealth(r.upstream, r.url, r.healthy, r.lastCheck);
-  async function handle(message: ToWorker): Promise<void> {
-    const gw = gateway!;
-    switch (message.type) {
-      case 'apply': {
-        let value: ApplyReply;
-        try {
-          value = { ok: true, version: await gw.apply(message.loaded) };
-        } catch (err) {
-          value = { ok: false, message: (err as Error).message };
-        }
-        return send({ type: 'reply', id: message.id, value });
-      }
-      case 'health':
-        return void applyHealth(message.report);
-      case 'drain':
-        return gw.targets.setDrainingByName(message.upstream, message.url, message.draining);
-      case 'auth-blocked':
-        return throttle.block(message.ip, message.until);
-      case 'certificate':
-        return gw.tls.manager.recheckStore();
-      case 'stats':
-        return send({ type: 'reply', id: message.id, value: await stats(gw, message.scope === 'all') });
-      case 'shutdown':
-        return void stop('supervisor').then(exit);
-      default:
-        return undefined;
-    }
-  }
 
   try {
     gateway = await Gateway.start({
@@ -115,6 +90,43 @@ export async function runWorker(file: string): Promise<number> {
   return new Promise<number>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal).then(resolve));
   });
+}
+
+/** What a message from the supervisor acts on. */
+interface MessageContext {
+  readonly gateway: Gateway;
+  readonly throttle: ReturnType<typeof createSupervisedThrottle>;
+  send(message: FromWorker): void;
+  stop(reason: string): Promise<number>;
+}
+
+/** Applies one message of the supervisor once the gateway serves: a reload, health, a drain, a block, a stored certificate, a stats request, a stop. */
+async function handleMessage(message: ToWorker, { gateway: gw, throttle, send, stop }: MessageContext): Promise<void> {
+  switch (message.type) {
+    case 'apply': {
+      let value: ApplyReply;
+      try {
+        value = { ok: true, version: await gw.apply(message.loaded) };
+      } catch (err) {
+        value = { ok: false, message: (err as Error).message };
+      }
+      return send({ type: 'reply', id: message.id, value });
+    }
+    case 'health':
+      return gw.targets.setHealth(message.report.upstream, message.report.url, message.report.healthy, message.report.lastCheck);
+    case 'drain':
+      return gw.targets.setDrainingByName(message.upstream, message.url, message.draining);
+    case 'auth-blocked':
+      return throttle.block(message.ip, message.until);
+    case 'certificate':
+      return gw.tls.manager.recheckStore();
+    case 'stats':
+      return send({ type: 'reply', id: message.id, value: await stats(gw, message.scope === 'all') });
+    case 'shutdown':
+      return void stop('supervisor').then(exit);
+    default:
+      return undefined;
+  }
 }
 
 function exit(code: number): void {

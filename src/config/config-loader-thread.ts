@@ -124,7 +124,8 @@ function startWorker(): ConfigWorker {
 
 /**
  * One load: the head, then the hosts without an equal among the ones `handle` delivered last,
- * slice by slice; the others are the very objects delivered last time.
+ * slice by slice; the others are the very objects delivered last time. One function: the
+ * message handler and the state of this one exchange with the thread belong together.
  */
 function parseWith(handle: ConfigWorker, file: string, source: ConfigSource): Promise<Config> {
   const { worker } = handle;

@@ -1,8 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { resolveAcmeDirectory } from './acme-directory.js';
 import type {
   AccessConfig,
   Config,
@@ -10,16 +8,18 @@ import type {
   ErrorPagesConfig,
   HostConfig,
   ListenAddress,
-  RateLimitConfig,
   RouteAction,
   RouteConfig,
   TlsConfig,
   TlsMode,
   UpstreamConfig,
 } from './config-types.js';
+import { checkHostName, checkReadable, isCidr, isLoopback, isToken, listenAddress, normalizePrefix, rateLimit, type Report } from './config-values.js';
+import { normalizeTls } from './normalize-tls.js';
+import { normalizeUpstream } from './normalize-upstream.js';
 import { parseTarget, targetProblem } from './parse-target.js';
-import type { RawErrorPages, RawHost, RawRateLimit, RawRoute, RawUpstream, RoutesFile } from './schema.js';
-import { parseDuration, parseRate, parseSize } from './units.js';
+import type { RawErrorPages, RawHost, RawRoute, RoutesFile } from './schema.js';
+import { parseSize } from './units.js';
 
 /** A semantic problem, located by JSON path; load-config turns it into FILE:LINE:COL. */
 export interface SemanticIssue {
@@ -28,9 +28,6 @@ export interface SemanticIssue {
   readonly message: string;
 }
 
-const DEFAULT_CONNECT_MS = 5_000;
-const DEFAULT_RESPONSE_MS = 60_000;
-const HOSTNAME_RE = /^(\*|(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*)$/;
 
 /**
  * Checks what the schema cannot (references, duplicates, ACME rules, readable files) and, in the
@@ -94,7 +91,6 @@ export function normalizeConfig(file: string, raw: RoutesFile): { config: Config
   return { config, issues };
 }
 
-type Report = (path: readonly string[], message: string, target?: 'key' | 'value') => void;
 
 interface HostContext {
   readonly baseDir: string;
@@ -255,141 +251,4 @@ function resolveUpstreamRef(ref: string | string[], path: string[], ctx: HostCon
   return name;
 }
 
-function normalizeUpstream(
-  name: string,
-  up: RawUpstream,
-  path: string[],
-  issue: Report,
-  targetPath = (i: number) => [...path, 'targets', String(i)],
-): UpstreamConfig {
-  const seenTargets = new Set<string>();
-  const targets = (up.targets ?? []).map((t, i) => {
-    const text = typeof t === 'string' ? t : t.url;
-    const at = typeof t === 'string' ? targetPath(i) : [...targetPath(i), 'url'];
-    const url = parseTarget(text);
-    if (url === undefined) {
-      const problem = targetProblem(text);
-      issue(at, `invalid target "${text}"${problem ? `: ${problem}` : ' (expected host:port, http://host:port or https://host:port)'}`);
-    } else if (seenTargets.has(url)) {
-      // One state per target (health, drain, admin address): a repeat would be two weights for one.
-      issue(at, `duplicate target "${text}" in this upstream; give it a weight instead`);
-    }
-    if (url !== undefined) seenTargets.add(url);
-    return { url: url ?? 'http://invalid.invalid', weight: typeof t === 'string' ? 1 : (t.weight ?? 1) };
-  });
-  if (targets.length > 0 && targets.every((t) => t.weight === 0)) {
-    issue([...path, 'targets'], 'every target has weight 0 (standby); give at least one a weight above 0', 'key');
-  }
-  const duration = (v: string | undefined, key: string[], fallback: number) => {
-    if (v === undefined) return fallback;
-    const ms = parseDuration(v);
-    if (!ms) issue([...path, ...key], `invalid duration ${JSON.stringify(v)}: must be greater than zero`);
-    return ms || fallback;
-  };
-  const hc = up.healthCheck;
-  return {
-    name,
-    targets,
-    balance: up.balance ?? 'round_robin',
-    healthCheck: hc
-      ? {
-          path: hc.path ?? '/',
-          intervalMs: duration(hc.interval, ['healthCheck', 'interval'], 5_000),
-          timeoutMs: duration(hc.timeout, ['healthCheck', 'timeout'], 2_000),
-          unhealthyAfter: hc.unhealthyAfter ?? 2,
-          healthyAfter: hc.healthyAfter ?? 1,
-        }
-      : undefined,
-    connectTimeoutMs: duration(up.timeouts?.connect, ['timeouts', 'connect'], DEFAULT_CONNECT_MS),
-    responseTimeoutMs: duration(up.timeouts?.response, ['timeouts', 'response'], DEFAULT_RESPONSE_MS),
-  };
-}
 
-function normalizeTls(raw: RoutesFile, baseDir: string, issue: Report): TlsConfig {
-  const acme = raw.tls?.acme;
-  let acmeConfig: TlsConfig['acme'];
-  if (acme) {
-    const directoryUrl = resolveAcmeDirectory(acme.directory ?? 'letsencrypt');
-    if (!directoryUrl) issue(['tls', 'acme', 'directory'], `invalid ACME directory ${JSON.stringify(acme.directory)}: expected letsencrypt, letsencrypt-staging or a directory URL`);
-    const caFile = acme.caFile ? resolve(baseDir, acme.caFile) : undefined;
-    if (caFile) checkReadable(caFile, ['tls', 'acme', 'caFile'], issue);
-    if (!/^[^@\s]+@[^@\s]+$/.test(acme.email)) issue(['tls', 'acme', 'email'], `invalid email "${acme.email}"`);
-    acmeConfig = {
-      email: acme.email,
-      directoryUrl: directoryUrl ?? '',
-      caFile,
-      renewBeforeMs: acme.renewBefore ? parseDuration(acme.renewBefore) ?? 0 : 30 * 86_400_000,
-    };
-  }
-  return { certsDir: resolve(baseDir, raw.tls?.certs ?? './certs'), minVersion: raw.tls?.minVersion ?? 'TLSv1.2', acme: acmeConfig };
-}
-
-function rateLimit(raw: RawRateLimit, path: string[], issue: Report): RateLimitConfig {
-  const rate = parseRate(raw.rate);
-  if (!rate) issue([...path, 'rate'], `invalid rate ${JSON.stringify(raw.rate)}: must be greater than zero`);
-  const burst = raw.burst ?? Math.max(1, Math.ceil(rate?.count ?? 1));
-  const key = raw.key && raw.key.startsWith('header:') ? { kind: 'header' as const, name: raw.key.slice(7) } : { kind: 'ip' as const };
-  return { ratePerSec: rate?.perSecond ?? 1, burst, key, id: `${raw.rate}:${burst}:${raw.key ?? 'ip'}` };
-}
-
-function listenAddress(v: number | string, path: string[], issue: Report, defaultHost?: string): ListenAddress {
-  if (typeof v === 'number') return { host: defaultHost, port: v };
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):([0-9]{1,5})$/.exec(v);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) {
-    if (/^[0-9]+$/.test(v) && Number(v) <= 65535) return { host: defaultHost, port: Number(v) };
-    issue(path, `invalid listen address "${v}" (expected a port or "addr:port")`);
-    return { host: defaultHost, port: 0 };
-  }
-  return { host: m[1] ?? m[2], port };
-}
-
-function checkHostName(
-  raw: string,
-  path: string[],
-  target: 'key' | 'value',
-  seen: Map<string, string>,
-  issue: Report,
-  aliasOf?: string,
-): string {
-  const name = raw.toLowerCase().replace(/\.$/, '');
-  if (!HOSTNAME_RE.test(name)) {
-    issue(path, `invalid host name "${raw}" (use a DNS name, "*.example.com" for one label, or "*")`, target);
-  } else if (seen.has(name)) {
-    issue(path, `duplicate host "${raw}" (already defined as ${seen.get(name)})`, target);
-  }
-  // Name the first definition, not the latest repeat: that is the one the user must look for.
-  if (!seen.has(name)) seen.set(name, aliasOf === undefined ? `host "${raw}"` : `alias "${raw}" of "${aliasOf}"`);
-  return name;
-}
-
-function normalizePrefix(p: string): string {
-  const trimmed = p.replace(/\/+$/, '');
-  return trimmed === '' ? '/' : trimmed;
-}
-
-function checkReadable(file: string, path: string[], issue: Report): void {
-  try {
-    accessSync(file, constants.R_OK);
-  } catch (err) {
-    issue(path, `cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-function isCidr(v: string): boolean {
-  const [addr, bits, ...rest] = v.split('/');
-  if (rest.length > 0 || !addr) return false;
-  const family = isIP(addr);
-  if (family === 0) return false;
-  if (bits === undefined) return true;
-  const n = Number(bits);
-  return /^[0-9]+$/.test(bits) && n <= (family === 4 ? 32 : 128);
-}
-
-function isToken(name: string): boolean {
-  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name);
-}

@@ -25,6 +25,8 @@ export interface FallbackBucketStore extends BucketStore {
  * logged, and goes back when Redis returns). A failed Redis take is answered from the local
  * store at once, so no request fails; the client's short command timeout bounds the wait.
  * Traefik answers 500 here instead, which STYLE lists as a thing to avoid.
+ *
+ * The body is the store: the outage state and its probe timer, closed over by take and refund.
  */
 export function createFallbackBucketStore(opts: FallbackBucketStoreOptions): FallbackBucketStore {
   const { primary, local, log } = opts;

@@ -62,6 +62,8 @@ let agentFor: string | undefined;
  * works behind NAT without hairpin, with split DNS, or before DNS has propagated. It is
  * skipped; Portico checks its own `http` listener over loopback instead (challenge-precheck.ts),
  * and the CA's own validation is the real test, its reason logged when it fails.
+ *
+ * The body is the issuer: the account and the client it creates once, closed over by issue().
  */
 export function createAcmeIssuer(opts: { store: CertStore; challenges: ChallengeStore; log: Logger; pollMs?: number }): AcmeIssuer {
   const { store, challenges, log } = opts;

@@ -27,7 +27,9 @@ interface Entry {
 const TOKEN = /^[A-Za-z0-9_-]{1,256}$/; // RFC 8555 §8.3: base64url tokens only
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Creates the certificate manager; nothing is served until the first `apply()`. */
+/** Creates the certificate manager; nothing is served until the first `apply()`. *
+ * The body is the manager: its entries, SNI index and fallback, and the functions that keep them consistent, closed over by the returned interface; split further, each part would need all of that state.
+ */
 export function createCertificateManager(opts: CertificateManagerOptions): CertificateManager {
   const log = opts.log.child({ module: 'tls' });
   const now = opts.now ?? Date.now;

@@ -61,6 +61,8 @@ const ORDER_LOCK_TTL_MS = 2 * 60_000;
  * than renewBefore left) and no backoff is pending, takes the store lock, checks again, orders,
  * stores and swaps in. The poll interval (30 s by default) checks far more often than the twice
  * a day SPEC §3 asks. A failure never touches the served certificate.
+ *
+ * The body is the scheduler: its jobs and their timers, closed over by set, enableOrders and recheckNow.
  */
 export function createRenewalScheduler(opts: RenewalSchedulerOptions): RenewalScheduler {
   const { log, store, issuer, now } = opts;
