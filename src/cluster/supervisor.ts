@@ -168,6 +168,8 @@ export class Supervisor {
       throw new Error(failed.message);
     }
     this.loaded = loaded;
+    // A worker that started while this reload ran began with the previous config: catch it up.
+    for (const h of this.ready()) if (h.loaded !== loaded) void this.tell(h, loaded);
     this.adoptTargets(next);
     return ++this.version;
   }

@@ -17,11 +17,14 @@ const PASSWORD = 'open sesame';
 const hash = await bcrypt.hash(PASSWORD, 4);
 const BURST = 10;
 
-/** Fast 200 for /health, and `/slow` answers after 1.5 s (for the drain on SIGTERM). */
+/** Whether each app's health check passes (a test turns one off and on again). */
+const healthy: Record<string, boolean> = { a: true, b: true };
+
+/** 200 (or 500 when switched off) for /health, and `/slow` answers after 1.5 s (for the drain on SIGTERM). */
 function app(name: string): Promise<Upstream> {
   const echo = echoHandler(name);
   return startUpstream((req, res) => {
-    if (req.url === '/health') return void res.end('ok');
+    if (req.url === '/health') return void res.writeHead(healthy[name] ? 200 : 500).end('health');
     if (req.url === '/slow') return void setTimeout(() => res.end(`slow ${name}`), 1_500);
     echo(req, res);
   });
@@ -111,20 +114,47 @@ t.test('health checks run once per target and interval, not once per worker', as
 });
 
 t.test('a drain applies to every worker; enable brings the target back', async (t) => {
+  const traffic = startTraffic({ port: portico.http, host: 'app.test', path: '/y', concurrency: 2, keepAlive: false });
+  t.teardown(() => traffic.stop());
+  await eventually(() => traffic.results.length > 5);
   const drain = await admin(`/upstreams/pool/targets/${b.target}/drain`, 'POST');
   t.equal(drain.status, 200);
-  const before = b.requests.filter((r) => r.url !== '/health').length;
-  const replies = await Promise.all(Array.from({ length: 20 }, () => get('app.test', '/x')));
+  const replies = await Promise.all(Array.from({ length: 20 }, () => get('app.test', '/while-drained')));
   t.same(statuses(replies), { 200: 20 }, 'no request fails');
-  t.equal(b.requests.filter((r) => r.url !== '/health').length, before, 'none reached the drained target, whichever worker served it');
+  t.equal(b.requests.filter((r) => r.url === '/while-drained').length, 0, 'none reached the drained target, whichever worker served it');
   const view = JSON.parse((await admin('/upstreams')).body) as { pool: { targets: Array<{ target: string; state: string }> } };
   t.match(view.pool.targets.find((x) => x.target === b.target)?.state, /^drain(ing|ed)$/, '/upstreams shows the drain');
   t.equal((await admin(`/upstreams/pool/targets/${b.target}/enable`, 'POST')).status, 200);
+  await Promise.all(Array.from({ length: 20 }, () => get('app.test', '/enabled')));
+  t.ok(b.requests.filter((r) => r.url === '/enabled').length > 0, 'traffic reaches it again');
+  const { total, failures } = await traffic.stop();
+  t.ok(total > 5, `${total} requests ran through the drain and the enable`);
+  t.same(failures, [], 'none failed');
+});
+
+t.test('a failing health check takes the target out on every worker, under traffic, and back in', async (t) => {
+  const traffic = startTraffic({ port: portico.http, host: 'app.test', path: '/x', concurrency: 2, keepAlive: false });
+  t.teardown(() => traffic.stop());
+  const view = async () => (JSON.parse((await admin('/upstreams')).body) as { pool: { targets: Array<{ target: string; healthy: boolean }> } }).pool.targets.find((x) => x.target === b.target);
+  healthy.b = false;
+  await eventually(async () => (await view())?.healthy === false, { within: 10_000, message: 'b reported down' });
+  const before = b.requests.filter((r) => r.url === '/x').length;
+  const replies = await Promise.all(Array.from({ length: 20 }, () => get('app.test', '/x')));
+  t.same(statuses(replies), { 200: 20 });
+  t.equal(b.requests.filter((r) => r.url === '/x').length, before, 'no worker sends requests to the down target');
+  healthy.b = true;
+  await eventually(async () => (await view())?.healthy === true, { within: 10_000, message: 'b reported up' });
   await Promise.all(Array.from({ length: 20 }, () => get('app.test', '/x')));
-  t.ok(b.requests.filter((r) => r.url !== '/health').length > before, 'traffic reaches it again');
+  t.ok(b.requests.filter((r) => r.url === '/x').length > before, 'it gets traffic again');
+  const { total, failures } = await traffic.stop();
+  t.ok(total > 20, `${total} requests ran through the change`);
+  t.same(failures, [], 'none failed');
+  t.equal(portico.find((l) => l.event === 'health' && l.target === b.url && l.healthy === false).length, 1, 'the change is logged once, by the supervisor');
 });
 
 t.test('a reload is applied by every worker before POST /reload answers; an invalid one changes none', async (t) => {
+  const traffic = startTraffic({ port: portico.http, host: 'app.test', path: '/x', concurrency: 2 });
+  t.teardown(() => traffic.stop());
   // Six kept-alive connections, spread over both workers by the round robin.
   const agent = new Agent({ keepAlive: true, maxSockets: 6 });
   t.teardown(() => agent.destroy());
@@ -141,6 +171,9 @@ t.test('a reload is applied by every worker before POST /reload answers; an inva
   t.match(rejected.body, /routes\.yaml:\d+:\d+: /, 'with FILE:LINE:COL');
   t.same((await round()).map((r) => r.body), Array(6).fill('v2'), 'every worker keeps the running config');
   await portico.writeConfig(config('v2'));
+  const { total, failures } = await traffic.stop();
+  t.ok(total > 10, `${total} requests ran through both reloads`);
+  t.same(failures, [], 'none failed');
 });
 
 t.test('a killed worker is replaced within 1 s while the other keeps serving', async (t) => {
