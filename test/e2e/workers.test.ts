@@ -132,6 +132,20 @@ t.test('a drain applies to every worker; enable brings the target back', async (
   t.same(failures, [], 'none failed');
 });
 
+t.test('drain ?wait counts requests in flight on every worker: it answers drained once they finish', async (t) => {
+  // Four slow requests over fresh connections: each worker gets two and sends one to each target.
+  const slow = Promise.all(Array.from({ length: 4 }, () => get('app.test', '/slow')));
+  await eventually(() => b.requests.filter((r) => r.url === '/slow').length >= 1, { message: 'a slow request on b' });
+  const asked = Date.now();
+  const before = JSON.parse((await admin(`/upstreams/pool/targets/${b.target}`)).body) as { inFlight: number };
+  t.ok(before.inFlight >= 1, `/upstreams counts the workers' requests in flight to b (${before.inFlight})`);
+  const drained = await admin(`/upstreams/pool/targets/${b.target}/drain?wait=10s`, 'POST');
+  t.match(JSON.parse(drained.body), { state: 'drained', inFlight: 0 });
+  t.ok(Date.now() - asked >= 500, `answered after the slow requests finished (${Date.now() - asked} ms)`);
+  t.same(statuses(await slow), { 200: 4 }, 'the drained target finished its requests');
+  t.equal((await admin(`/upstreams/pool/targets/${b.target}/enable`, 'POST')).status, 200);
+});
+
 t.test('a failing health check takes the target out on every worker, under traffic, and back in', async (t) => {
   const traffic = startTraffic({ port: portico.http, host: 'app.test', path: '/x', concurrency: 2, keepAlive: false });
   t.teardown(() => traffic.stop());
@@ -203,8 +217,10 @@ t.test('a killed worker is replaced within 1 s while the other keeps serving', a
 });
 
 t.test('SIGTERM drains every worker: slow requests on both finish, then the instance exits 0', async (t) => {
+  const slowSeen = () => a.requests.filter((r) => r.url === '/slow').length + b.requests.filter((r) => r.url === '/slow').length;
+  const earlier = slowSeen();
   const slow = Promise.all(Array.from({ length: 4 }, () => get('app.test', '/slow')));
-  await eventually(() => a.requests.filter((r) => r.url === '/slow').length + b.requests.filter((r) => r.url === '/slow').length === 4);
+  await eventually(() => slowSeen() === earlier + 4);
   const stopping = portico.stop(15_000);
   const replies = await slow;
   t.same(statuses(replies), { 200: 4 }, 'every request in flight finished');
