@@ -177,7 +177,7 @@ export class Supervisor {
   private tell(h: WorkerHandle, loaded: LoadedConfig): Promise<ApplyReply> {
     const { id, reply } = h.pending.open<ApplyReply>();
     h.loaded = loaded;
-    h.worker.send({ type: 'apply', id, loaded: forWorker(loaded) } satisfies ToWorker);
+    h.worker.send({ type: 'apply', id, loaded } satisfies ToWorker);
     // A worker that dies meanwhile is replaced with the new config: not a failure of the file.
     return reply.catch((): ApplyReply => ({ ok: true, version: 0 }));
   }
@@ -203,7 +203,7 @@ export class Supervisor {
       case 'hello':
         return void send({
           type: 'init',
-          loaded: forWorker(h.loaded),
+          loaded: h.loaded,
           health: this.targets.all().map((t) => ({ upstream: t.upstream, url: t.url, healthy: t.healthy, lastCheck: t.lastCheck })),
           drained: this.targets.drainedTargets(),
           blocked: this.limits.blocked(),
@@ -241,9 +241,4 @@ export class Supervisor {
       this.log.child({ module: 'admin' }),
     );
   }
-}
-
-/** A worker needs the validated config, not the file's text (a few MB for 10,000 hosts). */
-function forWorker(loaded: LoadedConfig): LoadedConfig {
-  return { config: loaded.config, source: '' };
 }

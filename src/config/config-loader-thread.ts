@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { Config, HostConfig } from './config-types.js';
-import { configText, parseConfig, readConfigSource, type ConfigSource, type LoadedConfig } from './load-config.js';
+import { configDigest } from './config-digest.js';
+import { configText, parseConfig, readConfigBytes, type ConfigSource, type LoadedConfig } from './load-config.js';
 
 /**
  * Messages to config-worker.ts: a `parse`, then `hosts` for each slice of the hosts wanted (by
@@ -16,7 +17,7 @@ export type ToConfigWorker =
 export type FromConfigWorker =
   | { readonly kind: 'ready' }
   /** `same[i]`: the index of host i's equal in the config last delivered (after a `done`), or -1. */
-  | { readonly kind: 'head'; readonly config: Config; readonly same: Int32Array }
+  | { readonly kind: 'head'; readonly config: Config; readonly digest: string; readonly same: Int32Array }
   | { readonly kind: 'hosts'; readonly hosts: readonly HostConfig[] }
   | { readonly kind: 'invalid'; readonly issues: readonly ConfigIssue[] }
   | { readonly kind: 'failed'; readonly message: string };
@@ -51,23 +52,21 @@ export class ConfigLoaderThread {
 
   constructor(private readonly offThreadBytes = OFF_THREAD_BYTES) {}
 
-  /** Reads and parses `file` (loadConfig, off-thread when large). */
+  /** Reads and parses `file` (loadConfig, off-thread when large): as bytes, which move to the worker. */
   async load(file: string): Promise<LoadedConfig> {
-    return this.parse(file, await readConfigSource(file));
+    return this.parse(file, await readConfigBytes(file));
   }
 
   /**
    * Parses config text or bytes read from `file` (parseConfig, off-thread when large). Bytes
    * are moved to the worker when they own their memory: the caller must not use them after.
-   * The result's `source` is the text when given text, empty when given bytes.
    */
   parse(file: string, source: ConfigSource): Promise<LoadedConfig> {
     // String length or bytes: close enough to decide where a parse runs.
     const size = typeof source === 'string' ? source.length : source.byteLength;
     if (size < this.offThreadBytes) {
       return Promise.resolve().then(() => {
-        const text = configText(source);
-        return { config: parseConfig(file, text), source: typeof source === 'string' ? text : '' };
+        return { config: parseConfig(file, configText(source)), digest: configDigest(source) };
       });
     }
     const run = this.queue.then(() => this.parseOffThread(file, source));
@@ -81,8 +80,7 @@ export class ConfigLoaderThread {
     if (this.worker?.exited !== false) this.worker = startWorker();
     const worker = this.worker;
     try {
-      const config = await parseWith(worker, file, source);
-      return { config, source: typeof source === 'string' ? source : '' };
+      return await parseWith(worker, file, source);
     } catch (err) {
       // After anything but an invalid file the worker's state is unknown: start afresh next time.
       if (!(err instanceof ConfigError)) {
@@ -127,10 +125,11 @@ function startWorker(): ConfigWorker {
  * slice by slice; the others are the very objects delivered last time. One function: the
  * message handler and the state of this one exchange with the thread belong together.
  */
-function parseWith(handle: ConfigWorker, file: string, source: ConfigSource): Promise<Config> {
+function parseWith(handle: ConfigWorker, file: string, source: ConfigSource): Promise<LoadedConfig> {
   const { worker } = handle;
   return new Promise((resolve, reject) => {
     let head: Config | undefined;
+    let digest = '';
     let hosts: (HostConfig | undefined)[] = [];
     /** Indices of the hosts to fetch, and how many of them have arrived. */
     const wanted: number[] = [];
@@ -156,7 +155,7 @@ function parseWith(handle: ConfigWorker, file: string, source: ConfigSource): Pr
       const all = hosts as HostConfig[];
       handle.delivered = all;
       send({ kind: 'done' });
-      resolve({ ...head!, hosts: all });
+      resolve({ config: { ...head!, hosts: all }, digest });
     };
     const onMessage = (m: FromConfigWorker) => {
       if (settled) return;
@@ -169,6 +168,7 @@ function parseWith(handle: ConfigWorker, file: string, source: ConfigSource): Pr
           return fail(new Error(m.message));
         case 'head': {
           head = m.config;
+          digest = m.digest;
           hosts = new Array<HostConfig | undefined>(m.same.length);
           for (let i = 0; i < m.same.length; i++) {
             const j = m.same[i]!;

@@ -13,7 +13,8 @@ import { parentPort } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
 import type { HostConfig } from './config-types.js';
 import type { FromConfigWorker, ToConfigWorker } from './config-loader-thread.js';
-import { configText, parseConfig } from './load-config.js';
+import { configDigest } from './config-digest.js';
+import { configText, parseConfig, type ConfigSource } from './load-config.js';
 
 const port = parentPort;
 if (!port) throw new Error('config-worker runs as a worker thread');
@@ -27,7 +28,7 @@ let delivered = new Map<string, number>();
 port.on('message', (m: ToConfigWorker) => {
   switch (m.kind) {
     case 'parse':
-      return parse(m.file, configText(m.source));
+      return parse(m.file, m.source);
     case 'hosts':
       return send({ kind: 'hosts', hosts: m.indices.map((i) => hosts[i]!) });
     case 'done':
@@ -38,17 +39,17 @@ port.on('message', (m: ToConfigWorker) => {
   }
 });
 
-function parse(file: string, source: string): void {
+function parse(file: string, source: ConfigSource): void {
   hosts = [];
   fingerprints = [];
   try {
-    const config = parseConfig(file, source);
+    const config = parseConfig(file, configText(source));
     hosts = config.hosts;
     fingerprints = hosts.map(fingerprint);
     // Which host of the last delivered config each host equals, or -1: a typed array is one
     // transferred block, where 10,000 strings would be 10,000 objects on the serving thread.
     const same = new Int32Array(fingerprints.map((f) => delivered.get(f) ?? -1));
-    send({ kind: 'head', config: { ...config, hosts: [] }, same }, [same.buffer]);
+    send({ kind: 'head', config: { ...config, hosts: [] }, digest: configDigest(source), same }, [same.buffer]);
   } catch (err) {
     if (err instanceof ConfigError) send({ kind: 'invalid', issues: err.issues });
     else send({ kind: 'failed', message: (err as Error).message ?? String(err) });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Document, LineCounter } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { configDigest } from './config-digest.js';
 import type { Config } from './config-types.js';
 import { normalizeConfig, type SemanticIssue } from './normalize-config.js';
 import type { RoutesFile } from './schema.js';
@@ -10,11 +11,11 @@ import { yamlPackage } from './yaml-package.js';
 import { SourceMap } from './source-map.js';
 import { validateSchema, type SchemaIssue } from './validate-schema.js';
 
-/** The config plus the text it came from, so a reload can skip an unchanged file. */
+/** The config plus the digest of the content it came from, so a reload can skip an unchanged file. */
 export interface LoadedConfig {
   readonly config: Config;
-  /** The file's text; empty when it was parsed from bytes in the config worker, as on reload. */
-  readonly source: string;
+  /** configDigest of the file's content. The text itself is not kept: 10,000 hosts are 2 MB of it. */
+  readonly digest: string;
 }
 
 /**
@@ -29,7 +30,7 @@ export type ConfigSource = string | Uint8Array;
  */
 export async function loadConfig(file: string): Promise<LoadedConfig> {
   const source = await readConfigSource(file);
-  return { config: parseConfig(file, source), source };
+  return { config: parseConfig(file, source), digest: configDigest(source) };
 }
 
 /** Reads a routes.yaml's text; a missing or unreadable file is a ConfigError at FILE:1:1. */

@@ -33,6 +33,8 @@ export interface RequestContext {
   failedStatus?: number;
   /** Bytes received from the client through a WebSocket or other upgrade tunnel. */
   bytesIn?: number;
+  /** Gives back the tokens earlier rate limits took, should a later one reject the request. */
+  refundTokens: (() => void) | undefined;
   /** The request target as the client sent it, kept when stripPrefix/rewrite change `req.url`. */
   originalUrl?: string;
 }

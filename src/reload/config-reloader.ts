@@ -23,18 +23,20 @@ export interface ConfigReloaderOptions {
  * outcome once per content of the file (repeats of one save are not counted again).
  */
 export function createConfigReloader(o: ConfigReloaderOptions): Reloader {
+  // The closures below keep these, not `o`: the config in service is held by the gateway alone.
+  const { file, loader, metrics, history } = o;
   const reloader = new Reloader(
     // Bytes, not text: they move to the config worker, so the serving thread never holds the text.
-    () => import('../config/load-config.js').then((m) => m.readConfigBytes(o.file)),
-    (source) => o.loader.parse(o.file, source),
+    () => import('../config/load-config.js').then((m) => m.readConfigBytes(file)),
+    (source) => loader.parse(file, source),
     o.apply,
     o.log.child({ module: 'reload' }),
     (r) => {
-      o.metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
-      o.metrics.lastReloadOk.set(r.ok ? 1 : 0);
-      o.history.record(r);
+      metrics.reloads.labels(r.ok ? 'ok' : 'error').inc();
+      metrics.lastReloadOk.set(r.ok ? 1 : 0);
+      history.record(r);
     },
   );
-  reloader.markActive(o.active.source);
+  reloader.markActive(o.active.digest);
   return reloader;
 }

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ConfigError, formatIssue, type ConfigIssue } from '../errors.js';
+import { configDigest } from '../config/config-digest.js';
 import type { ConfigSource, LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -55,9 +55,9 @@ export class Reloader {
     private readonly onResult: (result: ReloadResult) => void = () => {},
   ) {}
 
-  /** Records the content of the config the gateway started with. */
-  markActive(source: ConfigSource): void {
-    this.activeHash = this.lastHash = hash(source);
+  /** Records the content of the config the gateway started with (its configDigest). */
+  markActive(digest: string): void {
+    this.activeHash = this.lastHash = digest;
     this.lastResult = { ok: true, version: -1, unchanged: true };
   }
 
@@ -83,7 +83,7 @@ export class Reloader {
     let h: string;
     try {
       source = await this.read();
-      h = hash(source);
+      h = configDigest(source);
     } catch (err) {
       // An unreadable file is a content of its own ("missing"): reported once, like an error.
       h = `unreadable:${err instanceof ConfigError ? err.message : String(err)}`;
@@ -122,9 +122,4 @@ export class Reloader {
     this.log.error({ event: 'reload', result: 'error', trigger, errors: issues.length > 0 ? issues.map(formatIssue) : [message] }, 'configuration rejected; the previous one keeps serving');
     return { ok: false, issues, message };
   }
-}
-
-/** Of the UTF-8 bytes: a file's text and its bytes as read hash alike. */
-function hash(source: ConfigSource): string {
-  return createHash('sha256').update(source).digest('hex');
 }

@@ -23,6 +23,7 @@ export function createRequestContext(table: RouteTable, req: IncomingMessage, pr
     routeLabel: '-',
     targetLabel: undefined,
     compress: false,
+    refundTokens: undefined,
   };
 }
 

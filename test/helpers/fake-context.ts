@@ -16,5 +16,6 @@ export function fakeContext(opts: { clientIp?: string; headers?: Record<string, 
     hostLabel: '-',
     routeLabel: '-',
     targetLabel: undefined,
+    refundTokens: undefined,
   };
 }

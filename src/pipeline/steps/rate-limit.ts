@@ -16,14 +16,6 @@ export interface RateLimitStepOptions {
 }
 
 /**
- * Tokens this request took from earlier limits (the host's, before the route's). When a later
- * limit rejects the request, they are given back: SPEC §3 says a rejected request consumes no
- * tokens, so hammering a tight route must not drain the client's budget for the whole host
- * (nginx limit_req likewise only accounts a request once every zone has admitted it).
- */
-const taken = new WeakMap<RequestContext, () => void>();
-
-/**
  * Builds the step that admits a request or answers 429 (SPEC §3 Rate limiting). The bucket key
  * is `scope|limit.id|client`, so an unchanged limit finds its buckets again after a reload.
  * With a synchronous store the step stays synchronous; it returns a Promise only when the
@@ -35,19 +27,26 @@ export function createRateLimitStep(opts: RateLimitStepOptions): Step {
   const keyPrefix = `${scope}|${limit.id}|`;
   const limitHeader = String(limit.burst);
 
+  // Tokens this request took from earlier limits (the host's, before the route's) are given
+  // back when a later limit rejects it: SPEC §3 says a rejected request consumes no tokens, so
+  // hammering a tight route must not drain the client's budget for the whole host (nginx
+  // limit_req likewise only accounts a request once every zone has admitted it). The refund
+  // lives on the request's own context and dies with it: a WeakMap keyed by the context would
+  // keep every context alive until a full collection, which at thousands of requests a
+  // second grows the old generation by megabytes (docs/performance.md, Configuration at scale).
   const decide = (ctx: RequestContext, key: string, result: TakeResult): StepResult => {
-    const refundEarlier = taken.get(ctx);
+    const refundEarlier = ctx.refundTokens;
     if (result.allowed) {
       if (store.refund !== undefined) {
-        taken.set(ctx, () => {
+        ctx.refundTokens = () => {
           store.refund?.(key, limit);
           refundEarlier?.();
-        });
+        };
       }
       return undefined;
     }
     refundEarlier?.();
-    taken.delete(ctx);
+    ctx.refundTokens = undefined;
     onLimited?.(scope);
     // draft-ietf-httpapi-ratelimit-headers: quota, what is left, seconds until it is usable.
     const reset = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));

@@ -38,7 +38,7 @@ function slots(count: number, opts: { stopped?: () => boolean } = {}) {
     fork: () => {
       const worker = new FakeWorker(forked.length + 1);
       forked.push(worker);
-      const h = { worker: worker as unknown as Worker, pending: new PendingReplies(), loaded: { config: {}, source: '' }, ready: false } as unknown as WorkerHandle;
+      const h = { worker: worker as unknown as Worker, pending: new PendingReplies(), loaded: { config: {}, digest: '' }, ready: false } as unknown as WorkerHandle;
       handles.push(h);
       return h;
     },

@@ -21,6 +21,7 @@ function context(): RequestContext {
     hostLabel: '-',
     routeLabel: '-',
     targetLabel: undefined,
+    refundTokens: undefined,
   };
 }
 

@@ -1,5 +1,6 @@
 import t from 'tap';
 import type { Config } from '../../../src/config/config-types.js';
+import { configDigest } from '../../../src/config/config-digest.js';
 import { configText, type ConfigSource, type LoadedConfig } from '../../../src/config/load-config.js';
 import { ConfigError } from '../../../src/errors.js';
 import { Reloader, type ReloadResult } from '../../../src/reload/reloader.js';
@@ -22,21 +23,21 @@ function harness(initial: string) {
   const parse = (content: ConfigSource): LoadedConfig => {
     const source = configText(content);
     if (source.startsWith('bad')) throw new ConfigError([{ file: 'routes.yaml', line: 2, col: 3, message: `invalid ${source}`, path: [] }]);
-    return { config: {} as Config, source };
+    return { config: {} as Config, digest: source };
   };
   const apply = async (loaded: LoadedConfig): Promise<number> => {
     state.running++;
     state.maxRunning = Math.max(state.maxRunning, state.running);
     try {
       await state.gate;
-      state.applied.push(loaded.source);
+      state.applied.push(loaded.digest);
       return state.applied.length;
     } finally {
       state.running--;
     }
   };
   const reloader = new Reloader(async () => state.content, parse, apply, sink.logger, (r) => state.results.push(r));
-  reloader.markActive(initial);
+  reloader.markActive(configDigest(initial));
   return { reloader, state, sink };
 }
 
@@ -84,13 +85,13 @@ t.test('apply failing is a rejected reload too', async (t) => {
   const sink = createLogSink();
   const reloader = new Reloader(
     async () => 'v2',
-    (source) => ({ config: {} as Config, source: configText(source) }),
+    (source) => ({ config: {} as Config, digest: configText(source) }),
     async () => {
       throw new Error('listener cannot move');
     },
     sink.logger,
   );
-  reloader.markActive('v1');
+  reloader.markActive(configDigest('v1'));
   t.match(await reloader.reload('signal', true), { ok: false, issues: [], message: 'listener cannot move' });
   t.match(sink.find({ result: 'error' }), { errors: ['listener cannot move'] });
 });
@@ -133,7 +134,7 @@ t.test('an unreadable file is reported once, like an invalid one', async (t) => 
     sink.logger,
     (r) => results.push(r),
   );
-  reloader.markActive('v1');
+  reloader.markActive(configDigest('v1'));
   t.match(await reloader.reload('file'), { ok: false, message: 'routes.yaml:1:1: cannot read: ENOENT' });
   t.match(await reloader.reload('file'), { ok: false, repeated: true });
   t.equal(results.length, 1);
@@ -148,11 +149,11 @@ t.test('a file read as bytes is the same content as its text: no reload for an u
   let content: ConfigSource = Buffer.from(text, 'utf8');
   const reloader = new Reloader(
     async () => content,
-    (source) => ({ config: {} as Config, source: configText(source) }),
+    (source) => ({ config: {} as Config, digest: configText(source) }),
     async () => ++applied,
     sink.logger,
   );
-  reloader.markActive(text);
+  reloader.markActive(configDigest(text));
   const same = await reloader.reload('watch');
   t.same(same, { ok: true, version: -1, unchanged: true, repeated: true }, 'the bytes of the running text are no change');
   t.equal(applied, 0);

@@ -16,6 +16,7 @@ function ctx(method: string, matchPath: string): RequestContext {
     hostLabel: '-',
     routeLabel: '-',
     targetLabel: undefined,
+    refundTokens: undefined,
   };
 }
 
