@@ -8,7 +8,7 @@ import type { LoadedConfig } from './config/load-config.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { ProxyEngine } from './proxy/proxy-engine.js';
 import { watchFiles } from './watch/watch-files.js';
-import type { Reloader, ReloadResult } from './reload/reloader.js';
+import type { Applied, Reloader, ReloadResult } from './reload/reloader.js';
 import { createConfigReloader } from './reload/config-reloader.js';
 import { compileRouteTable, compileRouteTableInSlices, type CompileDeps, type CompiledTable } from './routing/compile-route-table.js';
 import type { RouteTable } from './routing/route-table.js';
@@ -149,9 +149,9 @@ export class Gateway {
 
   /**
    * Applies a config validated elsewhere (a worker's supervisor): listeners first, as the one
-   * step that can fail for reasons outside the file, then the table and TLS. Returns the version.
+   * step that can fail for reasons outside the file, then the table and TLS.
    */
-  async apply(loaded: LoadedConfig): Promise<number> {
+  async apply(loaded: LoadedConfig): Promise<Applied> {
     const next = loaded.config;
     const prev = this.table.config;
     if (this.reloader) warnRestartOnly(prev, next, this.log);
@@ -160,9 +160,10 @@ export class Gateway {
     if (moved.includes('http')) this.tls.manager.setHttpListener(this.listeners.get('http')?.address() as AddressInfo);
     if (moved.length > 0) this.log.info({ event: 'listening', ...this.ports(), moved }, `now listening on new ${moved.join(', ')} address`);
     this.version += 1;
-    this.table = this.adopt(await compileRouteTableInSlices(next, this.compileDeps(), this.version, this.table));
+    const compiled = await compileRouteTableInSlices(next, this.compileDeps(), this.version, this.table);
+    this.table = this.adopt(compiled);
     await this.tls.manager.apply(next);
-    return this.table.version;
+    return { version: this.table.version, hostsCompiled: compiled.hostsCompiled };
   }
 
   private async shutdown(): Promise<void> {

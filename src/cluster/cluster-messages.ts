@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/load-config.js';
 import type { RateLimitConfig } from '../config/config-types.js';
 import type { TakeResult } from '../ratelimit/bucket-store.js';
+import type { ConfigDelta } from './config-delta.js';
 
 /** The last health check of a target as the supervisor found it. */
 export interface HealthReport {
@@ -41,7 +42,7 @@ export interface WorkerStats {
 /** Messages the supervisor sends a worker. `id`: the worker answers with a `reply` of that id. */
 export type ToWorker =
   | { readonly type: 'init'; readonly loaded: LoadedConfig; readonly health: readonly HealthReport[]; readonly drained: ReadonlyArray<readonly [string, string]>; readonly blocked: ReadonlyArray<readonly [string, number]> }
-  | { readonly type: 'apply'; readonly id: number; readonly loaded: LoadedConfig }
+  | { readonly type: 'apply'; readonly id: number; readonly delta: ConfigDelta }
   | { readonly type: 'health'; readonly report: HealthReport }
   | { readonly type: 'drain'; readonly upstream: string; readonly url: string; readonly draining: boolean }
   | { readonly type: 'auth-blocked'; readonly ip: string; readonly until: number }
@@ -66,6 +67,6 @@ export type FromWorker =
   | { readonly type: 'reply'; readonly id: number; readonly value: unknown };
 
 /** The answer to `apply`. */
-export type ApplyReply = { readonly ok: true; readonly version: number } | { readonly ok: false; readonly message: string };
+export type ApplyReply = { readonly ok: true; readonly version: number; readonly hostsCompiled: number } | { readonly ok: false; readonly message: string };
 
 export type { TakeResult };

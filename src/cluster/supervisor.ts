@@ -7,7 +7,7 @@ import { ConfigLoaderThread } from '../config/config-loader-thread.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { warnRestartOnly } from '../reload/restart-only-settings.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import type { Reloader, ReloadResult } from '../reload/reloader.js';
+import type { Applied, Reloader, ReloadResult } from '../reload/reloader.js';
 import { createConfigReloader } from '../reload/config-reloader.js';
 import { ListenerSet } from '../server/listener-set.js';
 import { connectRedis } from '../store/connect-redis.js';
@@ -19,6 +19,7 @@ import { watchFiles } from '../watch/watch-files.js';
 import type { ApplyReply, FromWorker, ToWorker } from './cluster-messages.js';
 import { InstanceLimits } from './instance-limits.js';
 import { InstanceStats } from './instance-stats.js';
+import { configDelta } from './config-delta.js';
 import { PendingReplies } from './pending-replies.js';
 import { WorkerSlots } from './worker-slots.js';
 
@@ -29,8 +30,8 @@ const STOP_LIMIT_MS = 11_000;
 export interface WorkerHandle {
   readonly worker: Worker;
   readonly pending: PendingReplies;
-  /** The config it was started with or last told to apply. */
-  loaded: LoadedConfig;
+  /** The config it was started with or last told to apply; undefined after it refused one (not known). */
+  loaded: LoadedConfig | undefined;
   ready: boolean;
 }
 
@@ -155,7 +156,7 @@ export class Supervisor {
    * first (it can fail: nothing changed then); TLS before the workers, so a new host's stored
    * certificate exists when they load it.
    */
-  private async apply(loaded: LoadedConfig): Promise<number> {
+  private async apply(loaded: LoadedConfig): Promise<Applied> {
     const prev = this.loaded.config;
     const next = loaded.config;
     warnRestartOnly(prev, next, this.log);
@@ -171,15 +172,24 @@ export class Supervisor {
     // A worker that started while this reload ran began with the previous config: catch it up.
     for (const h of this.ready()) if (h.loaded !== loaded) void this.tell(h, loaded);
     this.adoptTargets(next);
-    return ++this.version;
+    const hostsCompiled = Math.max(0, ...replies.map((r) => (r.ok ? r.hostsCompiled : 0)));
+    return { version: ++this.version, hostsCompiled };
   }
 
   private tell(h: WorkerHandle, loaded: LoadedConfig): Promise<ApplyReply> {
     const { id, reply } = h.pending.open<ApplyReply>();
+    const delta = configDelta(h.loaded, loaded);
     h.loaded = loaded;
-    h.worker.send({ type: 'apply', id, loaded } satisfies ToWorker);
-    // A worker that dies meanwhile is replaced with the new config: not a failure of the file.
-    return reply.catch((): ApplyReply => ({ ok: true, version: 0 }));
+    h.worker.send({ type: 'apply', id, delta } satisfies ToWorker);
+    return reply.then(
+      (r) => {
+        // What it holds now is not known: the next config goes to it whole.
+        if (!r.ok) h.loaded = undefined;
+        return r;
+      },
+      // A worker that dies meanwhile is replaced with the new config: not a failure of the file.
+      (): ApplyReply => ({ ok: true, version: 0, hostsCompiled: 0 }),
+    );
   }
 
   /** Forks one worker and wires its messages; the slot manager watches its exit. */
@@ -203,7 +213,7 @@ export class Supervisor {
       case 'hello':
         return void send({
           type: 'init',
-          loaded: h.loaded,
+          loaded: (h.loaded ??= this.loaded),
           health: this.targets.all().map((t) => ({ upstream: t.upstream, url: t.url, healthy: t.healthy, lastCheck: t.lastCheck })),
           drained: this.targets.drainedTargets(),
           blocked: this.limits.blocked(),

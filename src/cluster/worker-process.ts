@@ -1,7 +1,9 @@
 import cluster from 'node:cluster';
 import { Gateway } from '../gateway.js';
+import type { Applied } from '../reload/reloader.js';
 import { createLogger } from '../observability/logger.js';
 import { addTargetLoad, type ApplyReply, type FromWorker, type HealthReport, type TargetLoad, type ToWorker, type WorkerStats } from './cluster-messages.js';
+import { applyConfigDelta, type ConfigDelta } from './config-delta.js';
 import { PendingReplies } from './pending-replies.js';
 import { createSupervisedBucketStore, createSupervisedThrottle } from './supervised-state.js';
 
@@ -56,7 +58,21 @@ export async function runWorker(file: string): Promise<number> {
     return stopping;
   };
 
-  const handle = (message: ToWorker): Promise<void> => handleMessage(message, { gateway: gateway!, throttle, send, stop });
+  // The config this worker serves, the base of the next delta. Applies run one after another,
+  // in the order sent: each delta is against the config the one before it produced.
+  let held = init.loaded;
+  let applying: Promise<unknown> = Promise.resolve();
+  const apply = (delta: ConfigDelta): Promise<Applied> => {
+    const run = applying.then(async () => {
+      const next = applyConfigDelta(held, delta);
+      const applied = await gateway!.apply(next);
+      held = next;
+      return applied;
+    });
+    applying = run.catch(() => undefined);
+    return run;
+  };
+  const handle = (message: ToWorker): Promise<void> => handleMessage(message, { gateway: gateway!, throttle, send, stop, apply });
   const applyHealth = (r: HealthReport) => gateway?.targets.setHealth(r.upstream, r.url, r.healthy, r.lastCheck);
 
   try {
@@ -98,15 +114,17 @@ interface MessageContext {
   readonly throttle: ReturnType<typeof createSupervisedThrottle>;
   send(message: FromWorker): void;
   stop(reason: string): Promise<number>;
+  /** Applies a config delta after the ones before it. */
+  apply(delta: ConfigDelta): Promise<Applied>;
 }
 
 /** Applies one message of the supervisor once the gateway serves: a reload, health, a drain, a block, a stored certificate, a stats request, a stop. */
-async function handleMessage(message: ToWorker, { gateway: gw, throttle, send, stop }: MessageContext): Promise<void> {
+async function handleMessage(message: ToWorker, { gateway: gw, throttle, send, stop, apply }: MessageContext): Promise<void> {
   switch (message.type) {
     case 'apply': {
       let value: ApplyReply;
       try {
-        value = { ok: true, version: await gw.apply(message.loaded) };
+        value = { ok: true, ...(await apply(message.delta)) };
       } catch (err) {
         value = { ok: false, message: (err as Error).message };
       }

@@ -14,7 +14,14 @@ export type ReloadResult =
   | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly message: string; readonly repeated?: boolean };
 
 /** What a reload does once the new config is valid; throws a ConfigError if it cannot apply it. */
-export type ApplyConfig = (loaded: LoadedConfig) => Promise<number>;
+/** What applying a config did: its version, and how many hosts had to be compiled for it. */
+export interface Applied {
+  readonly version: number;
+  /** In a multi-process instance, the most any worker compiled. */
+  readonly hostsCompiled: number;
+}
+
+export type ApplyConfig = (loaded: LoadedConfig) => Promise<Applied>;
 
 /** Reads the config file's text or bytes; throws a ConfigError (FILE:1:1) when it cannot. */
 export type ReadConfig = () => Promise<ConfigSource>;
@@ -96,9 +103,9 @@ export class Reloader {
         return { ok: true, version: -1, unchanged: true };
       }
       try {
-        const version = await this.apply(await this.parse(source!));
+        const { version, hostsCompiled } = await this.apply(await this.parse(source!));
         this.activeHash = h;
-        this.log.info({ event: 'reload', result: 'ok', trigger, version, durationMs: Math.round(performance.now() - started) }, 'configuration reloaded');
+        this.log.info({ event: 'reload', result: 'ok', trigger, version, hostsCompiled, durationMs: Math.round(performance.now() - started) }, 'configuration reloaded');
         return { ok: true, version, unchanged: false };
       } catch (err) {
         return this.failed(trigger, err);

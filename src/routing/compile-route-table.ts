@@ -31,6 +31,8 @@ export interface CompileDeps {
 export interface CompiledTable {
   readonly table: RouteTable;
   readonly targets: Set<TargetState>;
+  /** Hosts compiled by this compile; the others kept their compiled form from the previous table. */
+  readonly hostsCompiled: number;
 }
 
 /**
@@ -118,9 +120,13 @@ function* compileSteps(config: Config, deps: CompileDeps, version: number, previ
   const shared: Shared = { headerPlans: new Map(), proxyUpstreams: new Map(), bodySteps: new Map() };
   const index = new HostIndex<CompiledHost>();
   const hosts = reuse?.hosts ?? new WeakMap<HostConfig, CompiledHost>();
+  let hostsCompiled = 0;
   for (const hostConfig of config.hosts) {
     let host = hosts.get(hostConfig);
-    if (!host) hosts.set(hostConfig, (host = compileHost(hostConfig, { deps, pools, clientIp, shared })));
+    if (!host) {
+      hosts.set(hostConfig, (host = compileHost(hostConfig, { deps, pools, clientIp, shared })));
+      hostsCompiled++;
+    }
     index.add(hostConfig.name, host);
     for (const alias of hostConfig.aliases) index.add(alias, host);
     yield;
@@ -134,7 +140,7 @@ function* compileSteps(config: Config, deps: CompileDeps, version: number, previ
     lookupHost: (name: string) => index.lookup(name),
   });
   reusable.set(table, { context, deps, pools, clientIp, targets: used, hosts });
-  return { table, targets: used };
+  return { table, targets: used, hostsCompiled };
 }
 
 /**

@@ -44,6 +44,8 @@ t.test('10,000 hosts: start, serve, reload an edit, reject a bad edit, no reques
   await p.writeConfig(config({ host: LAST, body: 'edited' }));
   await eventually(async () => (await get(LAST)).body === 'edited', { within: WITHIN, message: 'the edit is served' });
   t.pass('the edit is served');
+  const reloaded = await p.waitForLog((l) => l.event === 'reload' && l.result === 'ok' && typeof l.hostsCompiled === 'number', WITHIN);
+  t.equal(reloaded.hostsCompiled, 1, 'the edited host alone was compiled again');
   t.equal((JSON.parse((await get(0)).body) as { name: string }).name, 'app', 'the other hosts still reach their upstream');
 
   // A duplicate key inside one of the 10,000 entries: rejected at its FILE:LINE:COL.

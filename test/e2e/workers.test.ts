@@ -190,6 +190,36 @@ t.test('a reload is applied by every worker before POST /reload answers; an inva
   t.same(failures, [], 'none failed');
 });
 
+// 600 more hosts make the file large enough (over 32 KB) to be parsed in the config thread,
+// which hands back the very object of every unchanged host.
+const manyHosts = Array.from({ length: 600 }, (_, i) => `  site-${i}.test:\n    tls: off\n    routes: [ { respond: { status: 200, body: "site ${i}" } } ]\n`).join('');
+/**
+ * Writes the config, reloads, and returns the log line of the reload that applied it (the
+ * watcher's or the POST's: the dashboard's newest applied version says which).
+ */
+async function reloadTo(text: string): Promise<LogLine> {
+  await portico.writeConfig(text);
+  const answer = await admin('/reload', 'POST');
+  if (answer.status !== 200) throw new Error(`reload failed: ${answer.body}`);
+  const { reloads } = JSON.parse((await admin('/dashboard.json')).body) as { reloads: Array<{ version: number | null }> };
+  const version = reloads.find((r) => r.version !== null)?.version;
+  return portico.waitForLog((l) => l.event === 'reload' && l.result === 'ok' && l.version === version);
+}
+
+t.test('a reload of a large config sends and compiles only the hosts that changed, in every worker', async (t) => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 6 });
+  t.teardown(() => agent.destroy());
+  const round = (host: string, path: string) => Promise.all(Array.from({ length: 6 }, () => get(host, path, { agent })));
+  const added = await reloadTo(config('v3', manyHosts));
+  t.equal(added.hostsCompiled, 603, 'the first large file: every host is new to the config thread');
+  t.same((await round('site-599.test', '/')).map((r) => r.body), Array(6).fill('site 599'), 'the added hosts are served');
+  const edited = await reloadTo(config('v4', manyHosts));
+  t.equal(edited.hostsCompiled, 1, 'one edited host: each worker compiled that host alone');
+  t.same((await round('app.test', '/version')).map((r) => r.body), Array(6).fill('v4'), 'every worker serves the edit');
+  t.same((await round('site-7.test', '/')).map((r) => r.body), Array(6).fill('site 7'), 'and the hosts it kept');
+  await eventually(() => workersOf(portico, 'site-7.test').size === 2, { message: 'both workers served the kept host' });
+});
+
 t.test('a killed worker is replaced within 1 s while the other keeps serving', async (t) => {
   const listening = portico.find({ event: 'worker_listening' });
   const victim = listening[0]!;
@@ -214,6 +244,11 @@ t.test('a killed worker is replaced within 1 s while the other keeps serving', a
   t.ok(failures.length <= 2, `${failures.length} failed request(s): at most the ones in flight on the killed worker`);
   for (let i = 0; i < 10; i++) t.equal((await get('app.test')).status, 200);
   await eventually(() => workersOf(portico, 'app.test').has(started.worker), { message: 'the new worker serves' });
+  // The replacement started with the whole config; the next reload reaches it as a delta too.
+  const edited = await reloadTo(config('v5', manyHosts));
+  t.equal(edited.hostsCompiled, 1, 'one edited host, in the old worker and in the new one');
+  const seen = await Promise.all(Array.from({ length: 10 }, () => get('app.test', '/version')));
+  t.same(seen.map((r) => r.body), Array(10).fill('v5'), 'both serve the edit');
 });
 
 t.test('SIGTERM drains every worker: slow requests on both finish, then the instance exits 0', async (t) => {

@@ -3,7 +3,7 @@ import type { Config } from '../../../src/config/config-types.js';
 import { configDigest } from '../../../src/config/config-digest.js';
 import { configText, type ConfigSource, type LoadedConfig } from '../../../src/config/load-config.js';
 import { ConfigError } from '../../../src/errors.js';
-import { Reloader, type ReloadResult } from '../../../src/reload/reloader.js';
+import { Reloader, type Applied, type ReloadResult } from '../../../src/reload/reloader.js';
 import { createLogSink } from '../../helpers/log-sink.js';
 
 /**
@@ -25,13 +25,13 @@ function harness(initial: string) {
     if (source.startsWith('bad')) throw new ConfigError([{ file: 'routes.yaml', line: 2, col: 3, message: `invalid ${source}`, path: [] }]);
     return { config: {} as Config, digest: source };
   };
-  const apply = async (loaded: LoadedConfig): Promise<number> => {
+  const apply = async (loaded: LoadedConfig): Promise<Applied> => {
     state.running++;
     state.maxRunning = Math.max(state.maxRunning, state.running);
     try {
       await state.gate;
       state.applied.push(loaded.digest);
-      return state.applied.length;
+      return { version: state.applied.length, hostsCompiled: 1 };
     } finally {
       state.running--;
     }
@@ -150,7 +150,7 @@ t.test('a file read as bytes is the same content as its text: no reload for an u
   const reloader = new Reloader(
     async () => content,
     (source) => ({ config: {} as Config, digest: configText(source) }),
-    async () => ++applied,
+    async () => ({ version: ++applied, hostsCompiled: 1 }),
     sink.logger,
   );
   reloader.markActive(configDigest(text));
