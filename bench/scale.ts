@@ -13,10 +13,12 @@
  *   as long again without reloads (what traffic alone does to it).
  * Every reload's change is checked to be served. The machine's load average is printed: on a
  * shared machine it explains most of the spread between runs.
- * SCALE_HOSTS=1000,10000 and SCALE_RELOADS=20 change the sizes and the count.
+ * SCALE_HOSTS=1000,10000 and SCALE_RELOADS=20 change the sizes and the count; SCALE_WORKERS=2
+ * runs the gateway with `workers: 2` (RSS and CPU are then summed over the supervisor and its
+ * workers, and "main thread" is the workers' serving threads).
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +29,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', '..', 'dist', 'cli.js');
 const SIZES = (process.env.SCALE_HOSTS ?? '1000,10000').split(',').map(Number);
 const RELOADS = Number(process.env.SCALE_RELOADS ?? 20);
+const WORKERS = Number(process.env.SCALE_WORKERS ?? 1);
 const CLIENTS = 2;
 
 const children: ChildProcess[] = [];
@@ -61,9 +64,30 @@ function timeCheck(file: string): { wallMs: number; cpuMs: number } {
   return { wallMs, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN };
 }
 
+/** The gateway's processes: itself and, with workers, the worker processes it forked. */
+function processTree(pid: number): number[] {
+  const children = readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+    readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+  );
+  return [pid, ...children];
+}
+
+/** RSS of the gateway's processes, summed. */
 function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+  let kb = 0;
+  for (const p of processTree(pid)) kb += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+/** CPU ms of all the gateway's processes, and of the threads serving requests (each worker's main thread, or the single process's). */
+function gatewayCpuMs(pid: number): { all: number; serving: number } {
+  const tree = processTree(pid);
+  const serving = tree.length > 1 ? tree.slice(1) : tree;
+  let all = 0;
+  for (const p of tree) all += cpuMs(`/proc/${p}/stat`);
+  let main = 0;
+  for (const p of serving) main += cpuMs(`/proc/${p}/task/${p}/stat`);
+  return { all, serving: main };
 }
 
 function httpGet(port: number, host: string, path: string, agent: Agent, method = 'GET'): Promise<{ status: number; body: string }> {
@@ -162,7 +186,7 @@ interface Row {
 async function measure(hosts: number, upstreamPort: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-scale-'));
   const file = join(dir, 'routes.yaml');
-  const preamble = 'listen: { http: "127.0.0.1:0", https: "127.0.0.1:0" }\nadmin: 127.0.0.1:0\ntls: { certs: ./certs }\n';
+  const preamble = `listen: { http: "127.0.0.1:0", https: "127.0.0.1:0" }\nadmin: 127.0.0.1:0\ntls: { certs: ./certs }\nworkers: ${WORKERS}\n`;
   const text = (version: number) => scaleConfig({ hosts, target: `127.0.0.1:${upstreamPort}`, preamble, override: version === 0 ? undefined : { host: (version * 131) % hosts, body: `v${version}` } });
   const write = (version: number) => {
     writeFileSync(`${file}.tmp`, text(version));
@@ -187,13 +211,14 @@ async function measure(hosts: number, upstreamPort: number): Promise<Row> {
   const loadStart = loadavg()[0]!;
   for (let v = 1; v <= RELOADS; v++) {
     write(v);
-    const [cpu0, main0] = [cpuMs(`/proc/${pid}/stat`), cpuMs(`/proc/${pid}/task/${pid}/stat`)];
+    const cpu0 = gatewayCpuMs(pid);
     const started = performance.now();
     const r = await httpGet(gw.admin, '127.0.0.1', '/reload', admin, 'POST');
     reloadTimes.push(performance.now() - started);
     // Includes serving the steady load meanwhile; the main thread is the one serving requests.
-    reloadCpu.push(cpuMs(`/proc/${pid}/stat`) - cpu0);
-    reloadMainCpu.push(cpuMs(`/proc/${pid}/task/${pid}/stat`) - main0);
+    const cpu1 = gatewayCpuMs(pid);
+    reloadCpu.push(cpu1.all - cpu0.all);
+    reloadMainCpu.push(cpu1.serving - cpu0.serving);
     if (r.status !== 200) throw new Error(`reload ${v} failed: ${r.status} ${r.body.slice(0, 500)}`);
     const changed = await httpGet(gw.http, scaleHostName((v * 131) % hosts), '/', admin);
     if (changed.body !== `v${v}`) throw new Error(`reload ${v} not in effect: got ${changed.status} ${changed.body.slice(0, 100)}`);
@@ -237,14 +262,14 @@ export async function runScale(): Promise<void> {
   upstream.kill('SIGTERM');
 
   const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.+)/)?.[1] ?? 'unknown CPU';
-  console.log(`\nPortico scale benchmark — ${new Date().toISOString()} — Node ${process.version} — ${cpu}, ${RELOADS} reloads, ${CLIENTS} clients\n`);
+  console.log(`\nPortico scale benchmark — ${new Date().toISOString()} — Node ${process.version} — ${cpu}, ${RELOADS} reloads, ${CLIENTS} clients, workers: ${WORKERS}\n`);
   console.log('| hosts | file KiB | check ms (CPU) | reload ms (CPU, main thread) | longest wait ms, reloading | same, no reloads | requests | failed | RSS MiB after 1st / last reload / the same time later, no reloads | load avg |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
     const ms = Math.round;
     console.log(`| ${r.hosts} | ${ms(r.bytes / 1024)} | ${ms(r.checkMs)} (${ms(r.checkCpuMs)}) | ${ms(r.reloadMs)} (${ms(r.reloadCpuMs)}, ${ms(r.reloadMainCpuMs)}) | ${ms(r.maxWaitMs)} | ${ms(r.quietMaxWaitMs)} | ${r.requests} | ${r.failed} | ${ms(r.rssFirst)} / ${ms(r.rssLast)} / ${ms(r.rssQuiet)} | ${r.load} |`);
   }
-  console.log('\nMedians: check of 3 runs, reload of all. CPU: user + system of the whole process (all threads, including the steady load it serves meanwhile) and of its main thread, from /proc.');
+  console.log('\nMedians: check of 3 runs, reload of all. CPU: user + system of the gateway (all threads of all its processes, including the steady load it serves meanwhile) and of the threads serving requests (the main thread, or each worker\'s), from /proc. RSS: summed over its processes.');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

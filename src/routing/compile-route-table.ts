@@ -13,7 +13,7 @@ import { compileClientIpResolver, type ClientIpResolver } from '../server/client
 import type { TargetRegistry } from '../upstreams/target-registry.js';
 import type { TargetState } from '../upstreams/target-state.js';
 import { UpstreamPool } from '../upstreams/upstream-pool.js';
-import { HostIndex } from './host-index.js';
+import { buildHostIndex, type HostIndex } from './host-index.js';
 import { compileRewrite } from './compile-rewrite.js';
 import { compileUnroutedReply } from './compile-unrouted-reply.js';
 import { prefixMatches } from './path-match.js';
@@ -87,6 +87,8 @@ interface Reusable {
    * reload), an entry going with its HostConfig.
    */
   readonly hosts: WeakMap<HostConfig, CompiledHost>;
+  /** The table's host index: the next one is a small layer over its base when the names are the same. */
+  readonly index: HostIndex<CompiledHost>;
 }
 
 const reusable = new WeakMap<RouteTable, Reusable>();
@@ -118,7 +120,6 @@ function* compileSteps(config: Config, deps: CompileDeps, version: number, previ
   }
 
   const shared: Shared = { headerPlans: new Map(), proxyUpstreams: new Map(), bodySteps: new Map() };
-  const index = new HostIndex<CompiledHost>();
   const hosts = reuse?.hosts ?? new WeakMap<HostConfig, CompiledHost>();
   let hostsCompiled = 0;
   for (const hostConfig of config.hosts) {
@@ -127,10 +128,15 @@ function* compileSteps(config: Config, deps: CompileDeps, version: number, previ
       hosts.set(hostConfig, (host = compileHost(hostConfig, { deps, pools, clientIp, shared })));
       hostsCompiled++;
     }
-    index.add(hostConfig.name, host);
-    for (const alias of hostConfig.aliases) index.add(alias, host);
     yield;
   }
+  const index = buildHostIndex<CompiledHost>((visit) => {
+    for (const hostConfig of config.hosts) {
+      const host = hosts.get(hostConfig)!;
+      visit(hostConfig.name, host);
+      for (const alias of hostConfig.aliases) visit(alias, host);
+    }
+  }, reuse?.index);
 
   const table: RouteTable = Object.freeze({
     version,
@@ -139,7 +145,7 @@ function* compileSteps(config: Config, deps: CompileDeps, version: number, previ
     errorPages: compileErrorPages(config.errorPages),
     lookupHost: (name: string) => index.lookup(name),
   });
-  reusable.set(table, { context, deps, pools, clientIp, targets: used, hosts });
+  reusable.set(table, { context, deps, pools, clientIp, targets: used, hosts, index });
   return { table, targets: used, hostsCompiled };
 }
 
