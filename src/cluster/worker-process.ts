@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { Gateway } from '../gateway.js';
+import type { LoadedConfig } from '../config/load-config.js';
 import type { Applied } from '../reload/reloader.js';
 import { createLogger } from '../observability/logger.js';
 import { addTargetLoad, type ApplyReply, type FromWorker, type HealthReport, type TargetLoad, type ToWorker, type WorkerStats } from './cluster-messages.js';
@@ -58,20 +59,7 @@ export async function runWorker(file: string): Promise<number> {
     return stopping;
   };
 
-  // The config this worker serves, the base of the next delta. Applies run one after another,
-  // in the order sent: each delta is against the config the one before it produced.
-  let held = init.loaded;
-  let applying: Promise<unknown> = Promise.resolve();
-  const apply = (delta: ConfigDelta): Promise<Applied> => {
-    const run = applying.then(async () => {
-      const next = applyConfigDelta(held, delta);
-      const applied = await gateway!.apply(next);
-      held = next;
-      return applied;
-    });
-    applying = run.catch(() => undefined);
-    return run;
-  };
+  const apply = createDeltaApplier(init.loaded, (loaded) => gateway!.apply(loaded));
   const handle = (message: ToWorker): Promise<void> => handleMessage(message, { gateway: gateway!, throttle, send, stop, apply });
   const applyHealth = (r: HealthReport) => gateway?.targets.setHealth(r.upstream, r.url, r.healthy, r.lastCheck);
 
@@ -162,5 +150,24 @@ async function stats(gw: Gateway, all: boolean): Promise<WorkerStats> {
     metrics: all ? await gw.metrics.registry.getMetricsAsJSON() : [],
     requestCounts: all ? [...gw.metrics.requestCounts()] : [],
     targets: [...targets],
+  };
+}
+
+/**
+ * Applies config deltas one after another, in the order sent: each is against the config the
+ * one before it produced (`held`: the config this worker serves). A refused one leaves `held`.
+ */
+function createDeltaApplier(initial: LoadedConfig, applyConfig: (loaded: LoadedConfig) => Promise<Applied>): (delta: ConfigDelta) => Promise<Applied> {
+  let held = initial;
+  let applying: Promise<unknown> = Promise.resolve();
+  return (delta) => {
+    const run = applying.then(async () => {
+      const next = applyConfigDelta(held, delta);
+      const applied = await applyConfig(next);
+      held = next;
+      return applied;
+    });
+    applying = run.catch(() => undefined);
+    return run;
   };
 }
