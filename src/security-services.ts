@@ -1,6 +1,7 @@
 import type { Metrics } from './admin/metrics.js';
 import { createAuthFailureThrottle, type AuthFailureThrottle } from './auth/auth-failure-throttle.js';
-import { createBcryptPool } from './auth/bcrypt-pool.js';
+import type { PasswordCompare } from './auth/basic-auth-verifier.js';
+import { createMeteredBcryptPool } from './auth/metered-bcrypt-pool.js';
 import { createCredentialCache } from './auth/credential-cache.js';
 import type { BasicAuthConfig, RateLimitConfig } from './config/config-types.js';
 import type { Logger } from './observability/logger.js';
@@ -32,7 +33,7 @@ export function createSecurityServices(
   redis: RedisConnection | undefined,
   log: Logger,
   metrics: Metrics,
-  shared?: { readonly buckets: BucketStore; readonly throttle: AuthFailureThrottle },
+  shared?: { readonly buckets: BucketStore; readonly throttle: AuthFailureThrottle; readonly compare?: PasswordCompare },
 ): SecurityServices {
   // In a worker process the buckets and the throttle live in the supervisor, so that limits
   // hold across workers (SPEC §4 Workers); Redis, when configured, stays the first choice.
@@ -50,17 +51,9 @@ export function createSecurityServices(
   }
   const cache = createCredentialCache();
   const throttle = shared?.throttle ?? createAuthFailureThrottle();
-  const authLog = log.child({ module: 'auth' });
-  const pool = createBcryptPool({
-    onCompare: (result) => metrics.bcryptCompares.labels(result).inc(),
-    onRejected: () => metrics.bcryptRejected.inc(),
-    onWorkerExit: (code, err) => {
-      metrics.bcryptWorkerExits.inc();
-      authLog.error({ event: 'bcrypt_worker_exit', code, err }, 'bcrypt worker thread exited; replaced on demand');
-    },
-  });
-  metrics.bcryptPoolState = () => pool.state();
-  const compare = (password: string, hash: string) => pool.compare(password, hash);
+  // A worker process compares in its supervisor (one bcrypt run per credential per instance).
+  const pool = shared?.compare ? undefined : createMeteredBcryptPool(metrics, log);
+  const compare: PasswordCompare = shared?.compare ?? ((password, hash) => pool!.compare(password, hash));
   const onLimited = (scope: string) => metrics.rateLimited.labels(scope).inc();
   const onResult = (ok: boolean) => {
     if (!ok) metrics.authFailures.inc();
@@ -74,7 +67,7 @@ export function createSecurityServices(
       store.close?.();
       local.close?.();
       throttle.close();
-      await pool.close();
+      await pool?.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/load-config.js';
 import type { RateLimitConfig } from '../config/config-types.js';
 import type { TakeResult } from '../ratelimit/bucket-store.js';
+import type { BcryptPoolErrorCode } from '../auth/bcrypt-pool.js';
 import type { ConfigDelta } from './config-delta.js';
 
 /** The last health check of a target as the supervisor found it. */
@@ -61,6 +62,8 @@ export type FromWorker =
   | { readonly type: 'take'; readonly items: ReadonlyArray<readonly [id: number, key: string, limit: RateLimitConfig]> }
   | { readonly type: 'refund'; readonly key: string; readonly limit: RateLimitConfig }
   | { readonly type: 'auth-begin'; readonly id: number; readonly ip: string }
+  /** A bcrypt comparison, run (once per password and hash) in the supervisor; answered by a CompareReply. */
+  | { readonly type: 'compare'; readonly id: number; readonly password: string; readonly hash: string }
   | { readonly type: 'auth-end'; readonly ip: string; readonly wrong: boolean }
   | { readonly type: 'auth-failure'; readonly ip: string }
   | { readonly type: 'challenge'; readonly id: number; readonly token: string }
@@ -68,5 +71,8 @@ export type FromWorker =
 
 /** The answer to `apply`. */
 export type ApplyReply = { readonly ok: true; readonly version: number; readonly hostsCompiled: number } | { readonly ok: false; readonly message: string };
+
+/** The verdict of a `compare`, or why there is none (a BcryptPoolError's code and message). */
+export type CompareReply = { readonly ok: boolean } | { readonly error: BcryptPoolErrorCode; readonly message: string };
 
 export type { TakeResult };

@@ -1,7 +1,9 @@
 import type { AuthFailureThrottle } from '../auth/auth-failure-throttle.js';
+import type { PasswordCompare } from '../auth/basic-auth-verifier.js';
+import { BcryptPoolError } from '../auth/bcrypt-pool.js';
 import type { RateLimitConfig } from '../config/config-types.js';
 import type { BucketStore, TakeResult } from '../ratelimit/bucket-store.js';
-import type { FromWorker } from './cluster-messages.js';
+import type { CompareReply, FromWorker } from './cluster-messages.js';
 import type { PendingReplies } from './pending-replies.js';
 
 /** Sends one message to the supervisor. */
@@ -72,5 +74,20 @@ export function createSupervisedThrottle(send: SendToSupervisor, pending: Pendin
       blocked.set(ip, until);
     },
     close() {},
+  };
+}
+
+/**
+ * The bcrypt comparison of a worker process: run in the supervisor, which remembers a match
+ * and joins concurrent comparisons of one credential, so the instance runs bcrypt once per
+ * credential however many workers see it (src/auth/shared-compare.ts).
+ */
+export function createSupervisedCompare(send: SendToSupervisor, pending: PendingReplies): PasswordCompare {
+  return async (password, hash) => {
+    const { id, reply } = pending.open<CompareReply>();
+    send({ type: 'compare', id, password, hash });
+    const answer = await reply;
+    if ('ok' in answer) return answer.ok;
+    throw new BcryptPoolError(answer.error, answer.message);
   };
 }

@@ -17,6 +17,7 @@ import { TargetRegistry } from '../upstreams/target-registry.js';
 import type { TargetState } from '../upstreams/target-state.js';
 import { watchFiles } from '../watch/watch-files.js';
 import type { ApplyReply, FromWorker, ToWorker } from './cluster-messages.js';
+import { InstanceCredentials } from './instance-credentials.js';
 import { InstanceLimits } from './instance-limits.js';
 import { InstanceStats } from './instance-stats.js';
 import { configDelta } from './config-delta.js';
@@ -52,6 +53,7 @@ export class Supervisor {
   private readonly metrics = new Metrics();
   private readonly history = new ReloadHistory();
   private readonly limits = new InstanceLimits((message) => this.broadcast(message));
+  private readonly credentials: InstanceCredentials;
   private readonly targets: TargetRegistry;
   private readonly tls: TlsServices;
   private readonly reloader: Reloader;
@@ -75,6 +77,7 @@ export class Supervisor {
     const config = loaded.config;
     this.log = createLogger(config.log.level, undefined, 0);
     const log = this.log;
+    this.credentials = new InstanceCredentials(this.metrics, log);
     this.targets = new TargetRegistry((target, healthy, reason) => {
       this.metrics.targetUp.labels(target.upstream, target.url).set(healthy ? 1 : 0);
       log[healthy ? 'info' : 'warn']({ event: 'health', upstream: target.upstream, target: target.url, healthy, reason }, `target ${healthy ? 'up' : 'down'}`);
@@ -126,6 +129,7 @@ export class Supervisor {
     await Promise.all([this.slots.stopAll(STOP_LIMIT_MS), this.admin.drainAll()]);
     this.targets.close();
     this.limits.close();
+    await this.credentials.close();
     await this.tls.manager.close().catch(() => undefined);
     await this.redis?.close();
     this.log.info({ event: 'shutdown' }, 'stopped');
@@ -204,7 +208,7 @@ export class Supervisor {
 
   private onMessage(h: WorkerHandle, m: FromWorker): void {
     const send = (message: ToWorker) => h.worker.isConnected() && h.worker.send(message);
-    if (this.limits.handle(m, send)) return;
+    if (this.limits.handle(m, send) || this.credentials.handle(m, send)) return;
     switch (m.type) {
       case 'challenge':
         return void this.tls.manager.challengeResponse(m.token).then((value) => send({ type: 'reply', id: m.id, value }));

@@ -6,7 +6,7 @@ import { createLogger } from '../observability/logger.js';
 import { addTargetLoad, type ApplyReply, type FromWorker, type HealthReport, type TargetLoad, type ToWorker, type WorkerStats } from './cluster-messages.js';
 import { applyConfigDelta, type ConfigDelta } from './config-delta.js';
 import { PendingReplies } from './pending-replies.js';
-import { createSupervisedBucketStore, createSupervisedThrottle } from './supervised-state.js';
+import { createSupervisedBucketStore, createSupervisedCompare, createSupervisedThrottle } from './supervised-state.js';
 
 type Init = Extract<ToWorker, { type: 'init' }>;
 
@@ -68,7 +68,7 @@ export async function runWorker(file: string): Promise<number> {
       configFile: file,
       log,
       watch: false,
-      worker: { loaded: init.loaded, buckets, throttle, challengeResponse: (token) => ask<string | undefined>({ type: 'challenge', token }) },
+      worker: { loaded: init.loaded, buckets, throttle, compare: createSupervisedCompare(send, pending), challengeResponse: (token) => ask<string | undefined>({ type: 'challenge', token }) },
     });
   } catch (err) {
     // A listener that cannot bind, say: the error is printed like a single process's, and the

@@ -95,6 +95,18 @@ t.test(`a burst of ${BURST} admits exactly ${BURST} requests across workers (no 
   await eventually(() => workersOf(portico, 'limited.test').size === 2, { message: 'both workers took part' });
 });
 
+t.test('a credential is checked by bcrypt once for the instance, not once per worker', async (t) => {
+  const matches = async () => Number(/portico_auth_bcrypt_compares_total\{result="match"\} (\d+)/.exec((await admin('/metrics')).body)?.[1]);
+  const before = await matches();
+  const authorization = `Basic ${Buffer.from(`alice:${PASSWORD}`).toString('base64')}`;
+  t.equal((await get('guarded.test', '/', { headers: { authorization } })).status, 200, 'the first request is verified');
+  // Fresh connections: the round robin spreads them over both workers.
+  const replies = await Promise.all(Array.from({ length: 20 }, () => get('guarded.test', '/', { headers: { authorization } })));
+  t.same(statuses(replies), { 200: 20 });
+  await eventually(() => workersOf(portico, 'guarded.test').size === 2, { message: 'both workers answered it' });
+  t.equal((await matches()) - before, 1, 'one bcrypt comparison for 21 requests on two workers');
+});
+
 t.test('the auth-failure throttle counts one client across workers: 10 wrong passwords, then 429', async (t) => {
   // Each a different password: identical ones would join one running check (SPEC: one bcrypt run).
   const wrong = (i: number) => `Basic ${Buffer.from(`alice:wrong${i}`).toString('base64')}`;
