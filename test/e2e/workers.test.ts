@@ -225,8 +225,17 @@ t.test('a reload of a large config sends and compiles only the hosts that change
   const added = await reloadTo(config('v3', manyHosts));
   t.equal(added.hostsCompiled, 603, 'the first large file: every host is new to the config thread');
   t.same((await round('site-599.test', '/')).map((r) => r.body), Array(6).fill('site 599'), 'the added hosts are served');
+  // The edit runs under traffic to a kept host and to the edited one, over both workers.
+  const traffic = [
+    startTraffic({ port: portico.http, host: 'site-7.test', path: '/', concurrency: 2, keepAlive: false }),
+    startTraffic({ port: portico.http, host: 'app.test', path: '/x', concurrency: 2 }),
+  ];
+  t.teardown(() => Promise.all(traffic.map((tr) => tr.stop())));
+  await eventually(() => traffic.every((tr) => tr.results.length > 10));
   const edited = await reloadTo(config('v4', manyHosts));
   t.equal(edited.hostsCompiled, 1, 'one edited host: each worker compiled that host alone');
+  const results = await Promise.all(traffic.map((tr) => tr.stop()));
+  t.same(results.flatMap((r) => r.failures), [], `no request failed (${results.reduce((n, r) => n + r.total, 0)} sent through the reload)`);
   t.same((await round('app.test', '/version')).map((r) => r.body), Array(6).fill('v4'), 'every worker serves the edit');
   t.same((await round('site-7.test', '/')).map((r) => r.body), Array(6).fill('site 7'), 'and the hosts it kept');
   await eventually(() => workersOf(portico, 'site-7.test').size === 2, { message: 'both workers served the kept host' });
